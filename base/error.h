@@ -1,0 +1,32 @@
+// The one error path of nsrun: every failure is an nsrun::Error that says what was being done and why it
+// failed, so the CLI can print exactly one line "nsrun: what: why".
+#pragma once
+
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+
+namespace nsrun {
+
+class Error : public std::runtime_error {
+public:
+    // `doing` is what nsrun was doing ("creating veth nsr12"); `why` the reason ("File exists").
+    Error(std::string doing, std::string why, int err = 0);
+
+    const std::string& doing() const noexcept { return doing_; }
+    const std::string& why() const noexcept { return why_; }
+    int err() const noexcept { return err_; }
+
+private:
+    std::string doing_;
+    std::string why_;
+    int err_;
+};
+
+// Throws Error(doing, strerror(err), err).
+[[noreturn]] void throw_errno(std::string doing, int err = errno);
+
+// Throws Error(doing, why) for failures that have no errno (bad input, unexpected state).
+[[noreturn]] void fail(std::string doing, std::string why);
+
+}  // namespace nsrun
