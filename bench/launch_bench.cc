@@ -1,0 +1,468 @@
+// launch_bench: times how long named commands take to start and finish, interleaved, so that drift in the
+// machine (frequency, caches, a noisy neighbour) spreads evenly over every case instead of biasing one.
+//
+// Each run is posix_spawn + wait, timed with CLOCK_MONOTONIC, stdin/stdout/stderr on /dev/null. Round r runs
+// every case once, starting at case (r mod n) and going round, so no case always runs first or right after the
+// same neighbour. A few untimed warm-up rounds come first (page cache, first-use set-up such as nsrun's shared
+// nftables table). Every run must exit 0: a failure aborts, after re-running that command once with its stderr
+// shown. The program runs in whatever network namespace it is started in.
+//
+//   launch_bench --case unshare='unshare -n true' --case nat='nsrun --net=nat -- true'
+//                --baseline unshare --ratio 'nat/unshare<=2' --rounds 200
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Case {
+  std::string name;
+  std::string command;            // as given, for messages
+  std::vector<std::string> argv;  // argv[0] resolved to a path once, so PATH search is not timed
+  long rounds = -1;               // timed rounds this case takes part in; -1 = every round
+  std::vector<double> samples_ms;
+};
+
+struct Ratio {
+  std::string num, den;
+  char op = 0;  // '<', '>' or 0 (no target)
+  double target = 0;
+};
+
+struct Options {
+  std::vector<Case> cases;
+  std::vector<Ratio> ratios;
+  std::string baseline;
+  long rounds = 200;
+  long warmup = 5;
+  double timeout_s = 30;
+  double max_seconds = 600;
+  std::string raw_path;
+  bool fail_on_target = false;
+  bool progress = true;
+};
+
+[[noreturn]] void die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void die(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::fputs("launch_bench: ", stderr);
+  std::vfprintf(stderr, fmt, ap);
+  std::fputc('\n', stderr);
+  va_end(ap);
+  std::exit(1);
+}
+
+void usage(FILE* out) {
+  std::fputs(
+      "usage: launch_bench --case NAME=CMD [--case NAME=CMD ...] [options]\n"
+      "  --case NAME=CMD        a command to time; CMD is split on blanks, '...' and \"...\" quote, \\ escapes\n"
+      "                         (no shell: write --case x='bash -c \"...\"' for one)\n"
+      "  --rounds N             timed rounds (default 200)\n"
+      "  --warmup N             untimed rounds first (default 5)\n"
+      "  --case-rounds NAME=N   run NAME in only N of the timed rounds, spread evenly (for slow cases)\n"
+      "  --baseline NAME        the case the 'x base' column divides by (default: the first case)\n"
+      "  --ratio A/B[<=X|>=X]   also print median(A)/median(B), checked against a target when given\n"
+      "  --timeout S            a run taking longer is killed and counts as a failure (default 30)\n"
+      "  --max-seconds S        stop starting rounds after S seconds and report what was measured (default 600)\n"
+      "  --raw FILE             write every timed sample to FILE as CSV (case,round,ms)\n"
+      "  --fail-on-target       exit 3 when a ratio misses its target\n"
+      "  --no-progress          do not report progress on stderr\n",
+      out);
+}
+
+long parse_long(std::string_view what, const std::string& s, long lo, long hi) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < lo || v > hi)
+    die("%.*s: '%s' is not a whole number from %ld to %ld", int(what.size()), what.data(), s.c_str(), lo, hi);
+  return v;
+}
+
+double parse_double(std::string_view what, const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || errno != 0 || !std::isfinite(v) || v <= 0)
+    die("%.*s: '%s' is not a positive number", int(what.size()), what.data(), s.c_str());
+  return v;
+}
+
+// Splits a command line the way a person expects from a shell, without running one: blanks separate words,
+// '...' is literal, "..." allows \" and \\, a backslash outside quotes escapes the next character.
+std::vector<std::string> split_command(const std::string& cmd) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < cmd.size(); ++i) {
+    char c = cmd[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else if (c == '\'') {
+      size_t close = cmd.find('\'', i + 1);
+      if (close == std::string::npos) die("unterminated ' in command: %s", cmd.c_str());
+      word.append(cmd, i + 1, close - i - 1);
+      i = close;
+      in_word = true;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      for (; j < cmd.size() && cmd[j] != '"'; ++j) {
+        if (cmd[j] == '\\' && j + 1 < cmd.size() && (cmd[j + 1] == '"' || cmd[j + 1] == '\\')) ++j;
+        word.push_back(cmd[j]);
+      }
+      if (j >= cmd.size()) die("unterminated \" in command: %s", cmd.c_str());
+      i = j;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 >= cmd.size()) die("trailing \\ in command: %s", cmd.c_str());
+      word.push_back(cmd[++i]);
+      in_word = true;
+    } else {
+      word.push_back(c);
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+std::optional<std::string> find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (access(name.c_str(), X_OK) == 0) return name;
+    return std::nullopt;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  while (true) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+Case* find_case(Options& o, const std::string& name) {
+  for (auto& c : o.cases)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::pair<std::string, std::string> split_once(const std::string& s, char sep, const char* opt) {
+  size_t at = s.find(sep);
+  if (at == std::string::npos || at == 0) die("%s wants NAME%cVALUE, got '%s'", opt, sep, s.c_str());
+  return {s.substr(0, at), s.substr(at + 1)};
+}
+
+Ratio parse_ratio(const std::string& s) {
+  Ratio r;
+  std::string pair = s;
+  size_t op = s.find_first_of("<>");
+  if (op != std::string::npos) {
+    if (op + 1 >= s.size() || s[op + 1] != '=') die("--ratio: write A/B<=X or A/B>=X, got '%s'", s.c_str());
+    r.op = s[op];
+    r.target = parse_double("--ratio target", s.substr(op + 2));
+    pair = s.substr(0, op);
+  }
+  auto [num, den] = split_once(pair, '/', "--ratio");
+  r.num = num;
+  r.den = den;
+  return r;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  std::vector<std::pair<std::string, long>> case_rounds;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_inline = false;
+    // --opt=value: split at the first '=' only, so --case=NAME=CMD keeps NAME=CMD whole.
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline = true;
+    }
+    auto next = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= argc) die("%s needs a value", arg.c_str());
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "--case") {
+      auto [name, cmd] = split_once(next(), '=', "--case");
+      if (find_case(o, name)) die("case '%s' is given twice", name.c_str());
+      Case c;
+      c.name = name;
+      c.command = cmd;
+      c.argv = split_command(cmd);
+      if (c.argv.empty()) die("case '%s' has an empty command", name.c_str());
+      auto prog = find_program(c.argv[0]);
+      if (!prog) die("case '%s': cannot find program '%s'", name.c_str(), c.argv[0].c_str());
+      c.argv[0] = *prog;
+      o.cases.push_back(std::move(c));
+    } else if (arg == "--case-rounds") {
+      auto [name, n] = split_once(next(), '=', "--case-rounds");
+      case_rounds.emplace_back(name, parse_long("--case-rounds", n, 1, 1000000));
+    } else if (arg == "--rounds") {
+      o.rounds = parse_long("--rounds", next(), 1, 1000000);
+    } else if (arg == "--warmup") {
+      o.warmup = parse_long("--warmup", next(), 0, 1000000);
+    } else if (arg == "--baseline") {
+      o.baseline = next();
+    } else if (arg == "--ratio") {
+      o.ratios.push_back(parse_ratio(next()));
+    } else if (arg == "--timeout") {
+      o.timeout_s = parse_double("--timeout", next());
+    } else if (arg == "--max-seconds") {
+      o.max_seconds = parse_double("--max-seconds", next());
+    } else if (arg == "--raw") {
+      o.raw_path = next();
+    } else if (arg == "--fail-on-target") {
+      o.fail_on_target = true;
+    } else if (arg == "--no-progress") {
+      o.progress = false;
+    } else {
+      usage(stderr);
+      die("unknown argument '%s'", argv[i]);
+    }
+  }
+  if (o.cases.empty()) {
+    usage(stderr);
+    die("no --case given");
+  }
+  for (auto& [name, n] : case_rounds) {
+    Case* c = find_case(o, name);
+    if (!c) die("--case-rounds names '%s', which is not a case", name.c_str());
+    c->rounds = std::min(n, o.rounds);
+  }
+  for (auto& c : o.cases)
+    if (c.rounds < 0) c.rounds = o.rounds;
+  if (o.baseline.empty()) o.baseline = o.cases.front().name;
+  if (!find_case(o, o.baseline)) die("--baseline names '%s', which is not a case", o.baseline.c_str());
+  for (auto& r : o.ratios)
+    for (auto* n : {&r.num, &r.den})
+      if (!find_case(o, *n)) die("--ratio names '%s', which is not a case", n->c_str());
+  return o;
+}
+
+double now_s() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+struct RunResult {
+  bool ok = false;
+  double ms = 0;
+  std::string what;  // why it failed
+};
+
+// Runs one command to completion. stderr goes to /dev/null unless show_stderr (used for the diagnostic re-run).
+RunResult run_once(const Case& c, double timeout_s, bool show_stderr) {
+  std::vector<char*> argv;
+  for (auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (!show_stderr) posix_spawn_file_actions_adddup2(&fa, 1, 2);
+
+  RunResult r;
+  pid_t pid = -1;
+  const double t0 = now_s();
+  int err = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (err != 0) {
+    r.what = std::string("cannot start it: ") + std::strerror(err);
+    return r;
+  }
+  // A pidfd lets the wait have a time limit without signals; it costs two system calls (microseconds).
+  int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int left_ms = int(timeout_s * 1000);
+    int n;
+    while ((n = poll(&p, 1, left_ms)) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    if (n == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "took over %g s and was killed (--timeout)", timeout_s);
+      r.what = buf;
+      return r;
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      r.what = std::string("waitpid: ") + std::strerror(errno);
+      return r;
+    }
+  }
+  const double t1 = now_s();
+  r.ms = (t1 - t0) * 1e3;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    r.ok = true;
+  } else if (WIFEXITED(status)) {
+    r.what = "exited with status " + std::to_string(WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    r.what = std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  } else {
+    r.what = "ended with wait status " + std::to_string(status);
+  }
+  return r;
+}
+
+// Whether a case taking part in `want` of `total` rounds runs in round r (0-based): spread evenly.
+bool runs_in_round(long want, long total, long r) {
+  if (want >= total) return true;
+  return (r + 1) * want / total > r * want / total;
+}
+
+// Linear interpolation between closest ranks (the usual "type 7" quantile).
+double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return NAN;
+  double pos = q * double(sorted.size() - 1);
+  size_t lo = size_t(pos);
+  size_t hi = std::min(lo + 1, sorted.size() - 1);
+  double frac = pos - double(lo);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
+}
+
+double median_of(const Case& c) {
+  std::vector<double> s = c.samples_ms;
+  std::sort(s.begin(), s.end());
+  return quantile(s, 0.5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse_args(argc, argv);
+  if (!isatty(STDERR_FILENO)) o.progress = false;  // a \r progress line only makes sense on a terminal
+  signal(SIGPIPE, SIG_IGN);
+
+  char netns[64] = "?";
+  ssize_t nl = readlink("/proc/self/ns/net", netns, sizeof netns - 1);
+  if (nl > 0) netns[nl] = '\0';
+  std::printf("launch_bench: %zu cases, %ld warm-up + %ld timed rounds, interleaved; network namespace %s\n",
+              o.cases.size(), o.warmup, o.rounds, netns);
+  std::fflush(stdout);
+
+  const size_t n = o.cases.size();
+  const double start = now_s();
+  const long total_rounds = o.warmup + o.rounds;
+  long done_rounds = 0;
+  bool cut_short = false;
+  int last_progress_pct = -1;
+
+  for (long round = 0; round < total_rounds; ++round) {
+    const bool warm = round < o.warmup;
+    const long timed_round = round - o.warmup;
+    if (now_s() - start > o.max_seconds) {
+      cut_short = true;
+      break;
+    }
+    for (size_t k = 0; k < n; ++k) {
+      Case& c = o.cases[(size_t(round) + k) % n];
+      if (!warm && !runs_in_round(c.rounds, o.rounds, timed_round)) continue;
+      RunResult r = run_once(c, o.timeout_s, false);
+      if (!r.ok) {
+        std::fprintf(stderr, "launch_bench: case '%s' failed in %s round %ld: %s\n  command: %s\n",
+                     c.name.c_str(), warm ? "warm-up" : "timed", warm ? round + 1 : timed_round + 1,
+                     r.what.c_str(), c.command.c_str());
+        std::fprintf(stderr, "launch_bench: running it once more with its stderr shown:\n");
+        std::fflush(stderr);
+        RunResult again = run_once(c, o.timeout_s, true);
+        std::fprintf(stderr, "launch_bench: the re-run %s\n",
+                     again.ok ? "succeeded (the failure is intermittent)" : again.what.c_str());
+        return 1;
+      }
+      if (!warm) c.samples_ms.push_back(r.ms);
+    }
+    if (!warm) ++done_rounds;
+    if (o.progress) {
+      int pct = int(100 * (round + 1) / total_rounds);
+      if (pct / 10 != last_progress_pct / 10) {
+        std::fprintf(stderr, "\r  %3d%%  round %ld/%ld  %.1f s", pct, round + 1, total_rounds, now_s() - start);
+        std::fflush(stderr);
+        last_progress_pct = pct;
+      }
+    }
+  }
+  if (o.progress) std::fputs("\n", stderr);
+  if (cut_short)
+    std::printf("NOTE: stopped after %.0f s (--max-seconds) with %ld of %ld timed rounds done\n", o.max_seconds,
+                done_rounds, o.rounds);
+
+  if (!o.raw_path.empty()) {
+    FILE* f = std::fopen(o.raw_path.c_str(), "w");
+    if (!f) die("cannot write %s: %s", o.raw_path.c_str(), std::strerror(errno));
+    std::fprintf(f, "case,sample,ms\n");
+    for (auto& c : o.cases)
+      for (size_t i = 0; i < c.samples_ms.size(); ++i) std::fprintf(f, "%s,%zu,%.4f\n", c.name.c_str(), i, c.samples_ms[i]);
+    std::fclose(f);
+  }
+
+  const double base = median_of(*find_case(o, o.baseline));
+  int w = 4;
+  for (auto& c : o.cases) w = std::max(w, int(c.name.size()));
+  std::printf("\n%-*s %6s %10s %9s %9s %9s\n", w, "case", "runs", "median ms", "p10", "p90", "x base");
+  for (auto& c : o.cases) {
+    std::vector<double> s = c.samples_ms;
+    std::sort(s.begin(), s.end());
+    double med = quantile(s, 0.5);
+    std::printf("%-*s %6zu %10.3f %9.3f %9.3f %8.2fx%s\n", w, c.name.c_str(), s.size(), med, quantile(s, 0.1),
+                quantile(s, 0.9), med / base, c.name == o.baseline ? "  (baseline)" : "");
+  }
+
+  bool missed = false;
+  if (!o.ratios.empty()) {
+    std::printf("\nratios of medians\n");
+    for (auto& r : o.ratios) {
+      double v = median_of(*find_case(o, r.num)) / median_of(*find_case(o, r.den));
+      std::string label = r.num + "/" + r.den;
+      std::printf("  %-*s %8.2fx", 2 * w + 1, label.c_str(), v);
+      if (r.op) {
+        bool ok = r.op == '<' ? v <= r.target : v >= r.target;
+        missed |= !ok;
+        std::printf("   target %c= %g  %s", r.op, r.target, ok ? "met" : "MISSED");
+      }
+      std::printf("\n");
+    }
+  }
+  std::printf("\ntotal %.1f s\n", now_s() - start);
+  return (missed && o.fail_on_target) ? 3 : 0;
+}
