@@ -1,0 +1,75 @@
+// nsrun: the CLI only wires the libraries together: options -> runtime sandbox -> netsetup -> supervise.
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "base/error.h"
+#include "base/step_log.h"
+#include "cmd/options.h"
+#include "netsetup/netsetup.h"
+#include "runtime/exit_status.h"
+#include "runtime/runtime.h"
+
+extern char** environ;
+
+namespace {
+
+using nsrun::cli::NetMode;
+
+std::vector<std::string> current_environment() {
+    std::vector<std::string> env;
+    for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+    return env;
+}
+
+nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
+    nsrun::runtime::SandboxSpec spec;
+    spec.argv = options.command;
+    spec.env = current_environment();
+    spec.new_network = options.net != NetMode::host;
+    // Without root, namespaces come from a user namespace of the caller's own.
+    spec.new_user = ::geteuid() != 0;
+    if (options.net == NetMode::nat)
+        spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
+    spec.seccomp = nsrun::runtime::SeccompFilter::default_profile();
+    return spec;
+}
+
+int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
+    if (options.net == NetMode::nat && ::geteuid() != 0)
+        nsrun::fail("--net=nat", "needs root (CAP_NET_ADMIN on the host) to create the veth and NAT rules; "
+                                 "--net=none works without root");
+    nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
+    log.step("prepared the sandbox");
+    nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
+    std::optional<nsrun::net::NatNetwork> network;
+    if (options.net == NetMode::nat) {
+        nsrun::net::NatOptions nat{options.subnet,
+                                   "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
+        network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+    }
+    sandbox.start(log);
+    return sandbox.wait();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        auto parsed = nsrun::cli::parse_command_line(args, nsrun::cli::Sources::of_process());
+        if (parsed.action != nsrun::cli::ParseResult::Action::run) {
+            std::fputs(parsed.text.c_str(), stdout);
+            return 0;
+        }
+        nsrun::StepLog log(parsed.options.verbose);
+        return run(parsed.options, log);
+    } catch (const nsrun::runtime::ExecFailure& failure) {
+        std::fprintf(stderr, "nsrun: %s\n", failure.what());
+        return failure.status();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "nsrun: %s\n", error.what());
+        return nsrun::runtime::kStatusNsrunError;
+    }
+}

@@ -1,0 +1,66 @@
+// netsetup: the network of one sandbox, for any front end (the nsrun CLI, an orchestrator plugin...).
+//
+// A NAT'd sandbox gets a veth pair: the host end is named nsr<N> and the peer is created directly inside the
+// sandbox's network namespace as eth0. The sandbox has one /32 address from the pool, point-to-point with the
+// gateway (the pool's first address, held by every host end), a default route through it, and shared nftables
+// rules masquerade what it sends out. The kernel is the allocator's lock: nsr<N> owns the pool's address N,
+// creating it either succeeds or fails with EEXIST, and it vanishes with the namespace, SIGKILL included.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.h"
+#include "base/step_log.h"
+
+namespace nsrun::net {
+
+inline constexpr std::string_view kHostLinkPrefix = "nsr";
+inline constexpr const char* kDefaultPool = "10.201.0.0/16";
+
+struct NatOptions {
+    Ipv4Cidr pool;
+    std::string description;  // shown as the host end's alias (ip link), e.g. "nsrun pid 42: curl"
+};
+
+struct NatLease {
+    std::string host_link;  // nsr<N>
+    Ipv4 gateway;
+    Ipv4 address;
+    unsigned mtu = 0;
+};
+
+// Throws when `pool` cannot be used on this host: too small, or overlapping a route the host already has.
+void check_pool(const Ipv4Cidr& pool);
+
+class NatNetwork {
+public:
+    // Sets up the network of the sandbox whose network namespace is that of process `pid` (`pidfd` refers to the
+    // same process), from the calling thread's network namespace (the host). On failure nothing it made remains.
+    static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log);
+
+    const NatLease& lease() const noexcept { return lease_; }
+
+    // Removes the host end now. nsrun does not need it (the kernel removes the pair with the namespace); front
+    // ends whose namespace outlives the sandbox do.
+    void detach();
+
+private:
+    explicit NatNetwork(NatLease lease) : lease_(std::move(lease)) {}
+    NatLease lease_;
+};
+
+// The sandbox's /etc/resolv.conf, from the host's and the --dns servers. nullopt: the host's file works inside
+// as it is. `read_file` reads a host file (nullopt when missing). Throws when no usable name server is known.
+struct ResolverFiles {
+    std::string etc_resolv_conf;                       // /etc/resolv.conf
+    std::optional<std::string> systemd_resolv_conf;    // /run/systemd/resolve/resolv.conf (resolved's upstreams)
+};
+std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<Ipv4>& dns_servers);
+ResolverFiles read_host_resolver_files();
+
+}  // namespace nsrun::net

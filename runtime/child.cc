@@ -1,0 +1,199 @@
+#include "runtime/child.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/exit_status.h"
+
+namespace nsrun::runtime {
+namespace {
+
+// Fixed-size string building without allocation.
+class Text {
+public:
+    Text& add(const char* s) {
+        while (*s && len_ + 1 < sizeof buf_) buf_[len_++] = *s++;
+        buf_[len_] = '\0';
+        return *this;
+    }
+    Text& add(long n) {
+        char digits[24];
+        int i = 0;
+        bool negative = n < 0;
+        unsigned long v = negative ? 0UL - (unsigned long)n : (unsigned long)n;
+        do digits[i++] = char('0' + v % 10); while ((v /= 10) && i < 22);
+        if (negative) digits[i++] = '-';
+        while (i) {
+            char c[2] = {digits[--i], 0};
+            add(c);
+        }
+        return *this;
+    }
+    const char* c_str() const { return buf_; }
+    size_t size() const { return len_; }
+
+private:
+    char buf_[4096] = {};
+    size_t len_ = 0;
+};
+
+[[noreturn]] void report_and_exit(int channel, int status, int err, const char* doing, const char* detail = "") {
+    ChildReport report{};
+    report.status = status;
+    report.err = err;
+    size_t n = 0;
+    for (const char* part : {doing, detail})
+        for (; *part && n + 1 < sizeof report.doing; ++part) report.doing[n++] = *part;
+    ssize_t ignored = ::write(channel, &report, sizeof report);
+    (void)ignored;
+    _exit(status);
+}
+
+// Blocks for one byte from the parent; the parent's death (EOF) ends the child quietly.
+void expect_byte(int channel, char wanted) {
+    char byte = 0;
+    ssize_t n;
+    do n = ::read(channel, &byte, 1); while (n < 0 && errno == EINTR);
+    if (n != 1 || byte != wanted) _exit(kStatusNsrunError);
+}
+
+int bring_up_loopback() {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno;
+    ifreq request{};
+    std::memcpy(request.ifr_name, "lo", 3);
+    int err = 0;
+    if (::ioctl(fd, SIOCGIFFLAGS, &request) < 0) err = errno;
+    request.ifr_flags = short(request.ifr_flags | IFF_UP);
+    if (!err && ::ioctl(fd, SIOCSIFFLAGS, &request) < 0) err = errno;
+    ::close(fd);
+    return err;
+}
+
+void prepare_mounts(const ChildPlan& plan) {
+    // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+        report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "making the sandbox's mounts private");
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+        report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
+    if (plan.resolv_conf_fd >= 0) {
+        Text source;
+        source.add("/proc/self/fd/").add(long(plan.resolv_conf_fd));
+        if (::mount(source.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) < 0)
+            report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting the sandbox's /etc/resolv.conf");
+        ::close(plan.resolv_conf_fd);
+    }
+}
+
+// execvp() without allocation; remembers EACCES the way execvp does, so a program that exists but cannot be
+// run is reported as such even when a later PATH entry has no such file.
+int exec_program(const ChildPlan& plan) {
+    const char* name = plan.argv[0];
+    if (std::strchr(name, '/')) {
+        ::execve(name, plan.argv, plan.envp);
+        return errno;
+    }
+    if (*name == '\0') return ENOENT;
+    int result = ENOENT;
+    const char* dir = plan.search_path;
+    for (;;) {
+        const char* end = std::strchr(dir, ':');
+        size_t dir_len = end ? size_t(end - dir) : std::strlen(dir);
+        char candidate[4096];
+        size_t name_len = std::strlen(name);
+        if (dir_len + 1 + name_len < sizeof candidate) {
+            size_t n = 0;
+            if (dir_len == 0) candidate[n++] = '.';
+            std::memcpy(candidate + n, dir, dir_len);
+            n += dir_len;
+            candidate[n++] = '/';
+            std::memcpy(candidate + n, name, name_len + 1);
+            ::execve(candidate, plan.argv, plan.envp);
+            if (errno == EACCES) result = EACCES;
+            else if (errno != ENOENT && errno != ENOTDIR) return errno;
+        }
+        if (!end) return result;
+        dir = end + 1;
+    }
+}
+
+[[noreturn]] void run_program(const ChildPlan& plan) {
+    int channel = plan.channel_fd;
+    const char* failed_step = "dropping capabilities";
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "setting no_new_privs");
+    if (int err = apply_capabilities(plan.capabilities, &failed_step); err < 0)
+        report_and_exit(channel, kStatusNsrunError, -err, failed_step);
+    // Every descriptor but 0, 1 and 2 closes at exec: nothing nsrun or its caller holds reaches the program.
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "marking inherited descriptors close-on-exec");
+    if (::sigprocmask(SIG_SETMASK, &plan.program_sigmask, nullptr) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "restoring the signal mask");
+    // Last before exec, so that nsrun's own set-up needs nothing the filter refuses.
+    if (int err = plan.seccomp->install(); err < 0)
+        report_and_exit(channel, kStatusNsrunError, -err, "installing the seccomp filter");
+    int err = exec_program(plan);
+    report_and_exit(channel, status_from_exec_errno(err), err, "executing ", plan.argv[0]);
+}
+
+// pid 1 of the sandbox: the kernel kills everything in the pid namespace when it exits, so it lives exactly as
+// long as the program, reaps orphans, and passes on the signals nsrun forwards.
+[[noreturn]] void run_init(const ChildPlan& plan, pid_t program) {
+    ::close(plan.channel_fd);
+    const char* ignored_step;
+    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    apply_capabilities(CapabilitySet{}, &ignored_step);
+    plan.seccomp->install();
+
+    sigset_t waited = plan.supervised;
+    sigaddset(&waited, SIGCHLD);
+    for (;;) {
+        siginfo_t info{};
+        if (::sigwaitinfo(&waited, &info) < 0) continue;
+        if (info.si_signo == SIGCHLD) {
+            int wait_status = 0;
+            pid_t done;
+            while ((done = ::waitpid(-1, &wait_status, WNOHANG)) > 0)
+                if (done == program) _exit(status_from_wait(wait_status));
+        } else if (info.si_code != SI_KERNEL) {
+            // A terminal's signals (SI_KERNEL) reach the program directly: it is in the terminal's process group.
+            ::kill(program, info.si_signo);
+        }
+    }
+}
+
+}  // namespace
+
+void run_child(const ChildPlan& plan) noexcept {
+    int channel = plan.channel_fd;
+    // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "setting the parent-death signal");
+    if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);
+    prepare_mounts(plan);
+    if (plan.new_network)
+        if (int err = bring_up_loopback())
+            report_and_exit(channel, kStatusNsrunError, err, "bringing up the sandbox's loopback");
+    if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "setting the hostname");
+    expect_byte(channel, kGo);
+
+    pid_t program = ::fork();
+    if (program < 0) report_and_exit(channel, kStatusNsrunError, errno, "forking the program");
+    if (program == 0) run_program(plan);
+    run_init(plan, program);
+}
+
+}  // namespace nsrun::runtime

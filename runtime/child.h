@@ -1,0 +1,42 @@
+// The code that runs after clone(), in the sandbox. Everything it needs is prepared by the parent beforehand,
+// so the child only makes system calls: no allocation, no exceptions, no locks.
+#pragma once
+
+#include <signal.h>
+
+#include <cstdint>
+
+#include "runtime/capabilities.h"
+#include "runtime/seccomp_filter.h"
+
+namespace nsrun::runtime {
+
+// Bytes the parent sends over the channel.
+inline constexpr char kIdsMapped = 'u';  // uid/gid maps are written (user namespace only)
+inline constexpr char kGo = 'g';         // the network is ready: start the program
+
+// What the child sends back when something fails; EOF without a report means the program was exec'd.
+struct ChildReport {
+    int32_t status;   // what nsrun exits with
+    int32_t err;      // errno
+    char doing[232];  // what was being done, NUL-terminated
+};
+
+struct ChildPlan {
+    char* const* argv;
+    char* const* envp;
+    const char* search_path;  // PATH the program is looked up in
+    int channel_fd;           // the child's end of the sync channel (close-on-exec)
+    int resolv_conf_fd;       // memfd to bind over /etc/resolv.conf, or -1
+    bool wait_for_ids;
+    bool new_network;
+    const char* hostname;     // or nullptr
+    const SeccompFilter* seccomp;
+    CapabilitySet capabilities;
+    sigset_t program_sigmask;  // the caller's mask, restored for the program
+    sigset_t supervised;       // signals init waits for and forwards (plus SIGCHLD)
+};
+
+[[noreturn]] void run_child(const ChildPlan& plan) noexcept;
+
+}  // namespace nsrun::runtime

@@ -1,0 +1,70 @@
+// runtime: starts one program in new namespaces and supervises it.
+//
+// Shape: Sandbox::create() clone()s a child into the requested namespaces; the child prepares what needs no
+// network (mounts, loopback) and blocks on the sync channel. The caller then sets up the network for
+// pidfd()/pid() and calls start(), which releases the child: it forks the program (the child itself stays as
+// the sandbox's init, pid 1 of the new pid namespace), drops privileges, applies seccomp and execs. start()
+// returns once the program has been exec'd, or throws ExecFailure with the status nsrun must exit with.
+// wait() forwards signals until the program ends and returns its status the way `docker run` does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/step_log.h"
+#include "base/unique_fd.h"
+#include "runtime/capabilities.h"
+#include "runtime/seccomp_filter.h"
+
+namespace nsrun::runtime {
+
+struct SandboxSpec {
+    std::vector<std::string> argv;             // program and its arguments; argv[0] is looked up in PATH
+    std::vector<std::string> env;              // the program's whole environment, "K=V"
+    bool new_network = true;                   // false: share the caller's network namespace (--net=host)
+    bool new_user = false;                     // user namespace mapping the caller's uid/gid to themselves
+    int extra_namespaces = 0;                  // CLONE_NEWUTS | CLONE_NEWIPC | ... on top of pid and mount
+    std::optional<std::string> hostname;       // needs CLONE_NEWUTS
+    std::optional<std::string> resolv_conf;    // what the program sees at /etc/resolv.conf
+    SeccompFilter seccomp = SeccompFilter::off();
+    CapabilitySet capabilities;                // kept by the program; everything else is dropped
+};
+
+// The program could not be started; status() is 125, 126 or 127.
+class ExecFailure : public Error {
+public:
+    ExecFailure(int status, std::string doing, std::string why) : Error(std::move(doing), std::move(why)), status_(status) {}
+    int status() const noexcept { return status_; }
+
+private:
+    int status_;
+};
+
+class Sandbox {
+public:
+    static Sandbox create(const SandboxSpec& spec, StepLog& log);
+    Sandbox(Sandbox&&) noexcept;
+    Sandbox& operator=(Sandbox&&) = delete;
+    ~Sandbox();  // kills and reaps the child if it is still running (set-up failed)
+
+    pid_t pid() const noexcept { return pid_; }
+    int pidfd() const noexcept { return pidfd_.get(); }
+
+    void start(StepLog& log);
+    // Forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to nsrun to the program and
+    // returns the program's exit status, or 128+N if a signal N killed it.
+    int wait();
+
+private:
+    Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel);
+    pid_t pid_;
+    UniqueFd pidfd_;
+    UniqueFd channel_;
+    bool reaped_ = false;
+};
+
+}  // namespace nsrun::runtime

@@ -1,0 +1,202 @@
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "runtime/child.h"
+#include "runtime/exit_status.h"
+#include "runtime/id_map.h"
+#include "runtime/runtime.h"
+
+namespace nsrun::runtime {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+sigset_t forwarded_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, sig);
+    return set;
+}
+
+// argv/envp as the NULL-terminated arrays execve wants, built before clone so the child need not allocate.
+struct CStrings {
+    explicit CStrings(const std::vector<std::string>& strings) {
+        for (const auto& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+        pointers.push_back(nullptr);
+    }
+    std::vector<char*> pointers;
+};
+
+std::string search_path_of(const std::vector<std::string>& env) {
+    for (const auto& entry : env)
+        if (entry.starts_with("PATH=")) return entry.substr(5);
+    return kDefaultPath;
+}
+
+UniqueFd memfd_with(const std::string& content) {
+    UniqueFd fd(::memfd_create("nsrun-resolv.conf", MFD_CLOEXEC));
+    if (!fd) throw_errno("creating the sandbox's resolv.conf");
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("writing the sandbox's resolv.conf");
+        done += size_t(n);
+    }
+    return fd;
+}
+
+int clone_flags_of(const SandboxSpec& spec) {
+    int flags = CLONE_NEWPID | CLONE_NEWNS | spec.extra_namespaces;
+    if (spec.new_network) flags |= CLONE_NEWNET;
+    if (spec.new_user) flags |= CLONE_NEWUSER;
+    if (spec.hostname) flags |= CLONE_NEWUTS;
+    return flags;
+}
+
+// clone3 gives a pidfd, so every later signal and wait names this child and never a recycled pid.
+pid_t clone_with_pidfd(int flags, int* pidfd) {
+    clone_args args{};
+    args.flags = uint64_t(flags) | CLONE_PIDFD;
+    args.pidfd = uint64_t(uintptr_t(pidfd));
+    args.exit_signal = SIGCHLD;
+    return pid_t(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+void send_byte(int channel, char byte, const char* doing) {
+    ssize_t n;
+    do n = ::send(channel, &byte, 1, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+    // EPIPE: the child already failed; its report is waiting on the channel and start() reads it.
+    if (n < 0 && errno != EPIPE) throw_errno(doing);
+}
+
+}  // namespace
+
+Sandbox::Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel)
+    : pid_(pid), pidfd_(std::move(pidfd)), channel_(std::move(channel)) {}
+
+Sandbox::Sandbox(Sandbox&& other) noexcept
+    : pid_(other.pid_), pidfd_(std::move(other.pidfd_)), channel_(std::move(other.channel_)), reaped_(other.reaped_) {
+    other.reaped_ = true;
+}
+
+Sandbox::~Sandbox() {
+    if (reaped_ || !pidfd_) return;
+    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    siginfo_t info{};
+    while (::waitid(P_PIDFD, id_t(pidfd_.get()), &info, WEXITED) < 0 && errno == EINTR) {
+    }
+}
+
+Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
+    if (spec.argv.empty() || spec.argv[0].empty()) fail("starting the program", "no program given");
+    CStrings argv(spec.argv), envp(spec.env);
+    std::string search_path = search_path_of(spec.env);
+    UniqueFd resolv_conf;
+    if (spec.resolv_conf) resolv_conf = memfd_with(*spec.resolv_conf);
+
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw_errno("creating the sync channel");
+    UniqueFd parent_end(pair[0]), child_end(pair[1]);
+
+    // Blocked from before clone() on: the supervisor and the sandbox's init take them with sigwaitinfo(), so
+    // none is lost between clone() and the first wait, and none kills nsrun with its default action.
+    ChildPlan plan{};
+    plan.supervised = forwarded_signals();
+    sigset_t blocked = plan.supervised;
+    sigaddset(&blocked, SIGCHLD);
+    if (::sigprocmask(SIG_BLOCK, &blocked, &plan.program_sigmask) < 0) throw_errno("blocking signals");
+    plan.argv = argv.pointers.data();
+    plan.envp = envp.pointers.data();
+    plan.search_path = search_path.c_str();
+    plan.channel_fd = child_end.get();
+    plan.resolv_conf_fd = resolv_conf ? resolv_conf.get() : -1;
+    plan.wait_for_ids = spec.new_user;
+    plan.new_network = spec.new_network;
+    plan.hostname = spec.hostname ? spec.hostname->c_str() : nullptr;
+    plan.seccomp = &spec.seccomp;
+    plan.capabilities = spec.capabilities;
+
+    uid_t uid = ::geteuid();
+    gid_t gid = ::getegid();
+    int pidfd = -1;
+    pid_t pid = clone_with_pidfd(clone_flags_of(spec), &pidfd);
+    if (pid < 0) {
+        int err = errno;
+        if (err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS)
+            throw Error("creating the sandbox's namespaces", std::strerror(err) +
+                        std::string(err == EPERM ? " (run as root, or allow unprivileged user namespaces)" : ""), err);
+        throw_errno("creating the sandbox's namespaces", err);
+    }
+    if (pid == 0) {
+        parent_end.release();  // the child's copy; closing it would not matter, but stay syscall-free
+        run_child(plan);
+    }
+    Sandbox sandbox(pid, UniqueFd(pidfd), std::move(parent_end));
+    child_end.reset();
+    log.step("cloned the sandbox (pid " + std::to_string(pid) + ")");
+    if (spec.new_user) {
+        write_id_maps(pid, uid, gid);
+        send_byte(sandbox.channel_.get(), kIdsMapped, "releasing the sandbox after writing its id maps");
+        log.step("wrote the uid/gid maps");
+    }
+    return sandbox;
+}
+
+void Sandbox::start(StepLog& log) {
+    send_byte(channel_.get(), kGo, "releasing the sandbox");
+    ChildReport report{};
+    size_t got = 0;
+    while (got < sizeof report) {
+        ssize_t n = ::read(channel_.get(), reinterpret_cast<char*>(&report) + got, sizeof report - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno("waiting for the program to start");
+        if (n == 0) break;
+        got += size_t(n);
+    }
+    channel_.reset();
+    if (got == 0) {
+        log.step("program started");
+        return;
+    }
+    if (got < sizeof report) fail("starting the program", "the sandbox ended before it could");
+    report.doing[sizeof report.doing - 1] = '\0';
+    // The child exits right after reporting; reap it so the destructor has nothing to kill.
+    wait();
+    throw ExecFailure(report.status, report.doing, std::strerror(report.err));
+}
+
+int Sandbox::wait() {
+    sigset_t waited = forwarded_signals();
+    sigaddset(&waited, SIGCHLD);
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_PIDFD, id_t(pidfd_.get()), &info, WEXITED | WNOHANG) < 0 && errno != EINTR)
+            throw_errno("waiting for the sandbox");
+        if (info.si_pid != 0) {
+            reaped_ = true;
+            return status_from_siginfo(info.si_code, info.si_status);
+        }
+        siginfo_t signal{};
+        if (::sigwaitinfo(&waited, &signal) < 0) continue;
+        if (signal.si_signo == SIGCHLD) continue;
+        // A terminal signals its whole foreground process group, the program included: passing it on would
+        // deliver it twice.
+        if (signal.si_code == SI_KERNEL) continue;
+        ::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal.si_signo, nullptr, 0);
+    }
+}
+
+}  // namespace nsrun::runtime
