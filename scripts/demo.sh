@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 lab=nsrun-demo
 nsrun=build/cmd/nsrun
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
 say "Installing build and lab dependencies (Debian packages)"
 bash scripts/install-deps.sh
@@ -38,7 +38,7 @@ in_host "$nsrun" --verbose --net=nat --subnet=203.0.113.0/24 -- true
 
 say "--net=none (the default): only lo, so the same request fails"
 in_host "$nsrun" --net=none -- ip -brief addr
-if in_host "$nsrun" --net=none -- curl -sS --max-time 3 example.com; then
+if in_host "$nsrun" --net=none -- curl -sS --max-time 3 http://198.51.100.80/; then
   echo "demo.sh: unexpected: the request went through without a network" >&2
   exit 1
 fi
