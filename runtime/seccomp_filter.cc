@@ -1,0 +1,769 @@
+#include "runtime/seccomp_filter.h"
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <optional>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+#if !defined(__x86_64__)
+#error "nsrun's seccomp filters cover x86-64, i386 and x32 only"
+#endif
+
+namespace nsrun::runtime {
+
+struct SeccompFilter::Program {
+    std::vector<sock_filter> insns;
+    sock_fprog fprog{};
+};
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// The built-in profile, in the profile-file format (docs/seccomp-profile.md explains each choice).
+
+constexpr std::string_view kDefaultProfile = R"(# nsrun default profile: x86-64, i386 and x32 ABIs.
+default allow
+
+# New namespaces are the launcher's job; the program may create none (one rule per flag: rules for one system
+# call are alternatives). clone's flags are its first argument on x86-64, x32 and i386. CLONE_NEWTIME (0x80)
+# only exists for unshare and clone3: in clone's first argument those bits are the exit signal.
+deny clone arg0 masked 0x00020000 == 0x00020000    # CLONE_NEWNS
+deny clone arg0 masked 0x02000000 == 0x02000000    # CLONE_NEWCGROUP
+deny clone arg0 masked 0x04000000 == 0x04000000    # CLONE_NEWUTS
+deny clone arg0 masked 0x08000000 == 0x08000000    # CLONE_NEWIPC
+deny clone arg0 masked 0x10000000 == 0x10000000    # CLONE_NEWUSER
+deny clone arg0 masked 0x20000000 == 0x20000000    # CLONE_NEWPID
+deny clone arg0 masked 0x40000000 == 0x40000000    # CLONE_NEWNET
+deny unshare arg0 masked 0x00000080 == 0x00000080  # CLONE_NEWTIME
+deny unshare arg0 masked 0x00020000 == 0x00020000  # CLONE_NEWNS
+deny unshare arg0 masked 0x02000000 == 0x02000000  # CLONE_NEWCGROUP
+deny unshare arg0 masked 0x04000000 == 0x04000000  # CLONE_NEWUTS
+deny unshare arg0 masked 0x08000000 == 0x08000000  # CLONE_NEWIPC
+deny unshare arg0 masked 0x10000000 == 0x10000000  # CLONE_NEWUSER
+deny unshare arg0 masked 0x20000000 == 0x20000000  # CLONE_NEWPID
+deny unshare arg0 masked 0x40000000 == 0x40000000  # CLONE_NEWNET
+# clone3's flags live in memory, which seccomp cannot read: ENOSYS makes glibc fall back to clone().
+deny clone3 errno ENOSYS
+deny setns
+
+# Kernel keyrings are not namespaced.
+deny keyctl
+deny add_key
+deny request_key
+
+# Large kernel attack surface, rarely needed by ordinary programs.
+deny bpf
+deny perf_event_open
+deny userfaultfd
+deny io_uring_setup
+deny io_uring_enter
+deny io_uring_register
+deny fanotify_init
+
+# Mounts.
+deny mount
+deny umount
+deny umount2
+deny pivot_root
+deny move_mount
+deny open_tree
+deny fsopen
+deny fsconfig
+deny fsmount
+deny fspick
+deny mount_setattr
+
+# Kernel modules and kexec.
+deny init_module
+deny finit_module
+deny delete_module
+deny kexec_load
+deny kexec_file_load
+
+# Reaching into other processes and files by handle.
+deny open_by_handle_at
+deny ptrace
+deny process_vm_readv
+deny process_vm_writev
+deny pidfd_getfd
+
+# Only the execution domains Docker allows: PER_LINUX, PER_LINUX32, UNAME26 and the query 0xffffffff.
+deny personality arg0 not-in 0 0x8 0x20000 0x20008 0xffffffff
+
+# System-wide state.
+deny quotactl
+deny quotactl_fd
+deny reboot
+deny swapon
+deny swapoff
+deny acct
+deny settimeofday
+deny stime
+deny clock_settime
+deny clock_settime64
+deny clock_adjtime
+deny clock_adjtime64
+deny adjtimex
+deny syslog
+deny iopl
+deny ioperm
+deny vm86
+deny vm86old
+deny lookup_dcookie
+deny nfsservctl
+deny uselib
+
+# Typing into, or reprogramming, the terminal the program shares with its caller (CVE-2017-5226). The
+# request is compared on its low 32 bits only, as the kernel reads it (CVE-2019-10063).
+deny ioctl arg1 masked 0xffffffff == 0x5412        # TIOCSTI
+deny ioctl arg1 masked 0xffffffff == 0x541c        # TIOCLINUX
+
+# AF_VSOCK reaches the hypervisor host and is not confined by network namespaces.
+deny socket arg0 in 40
+)";
+
+// kDefaultProfile compiled ahead of time: libseccomp takes ~0.4 ms for it, a seventh of nsrun's launch budget,
+// and loading this costs nothing. The unit test EmbeddedDefaultProgramMatchesTheText compiles the text and
+// fails, printing the replacement, when this array is stale (after a change of the text or of libseccomp).
+// Generated with libseccomp 2.5.4.
+constexpr sock_filter kDefaultProgram[] = {
+    {0x20, 0, 0, 0x00000004}, {0x15, 0, 1, 0xc000003e}, {0x05, 0, 0, 0x00000003}, {0x15, 0, 1, 0x40000003},
+    {0x05, 0, 0, 0x0000000b}, {0x05, 0, 0, 0x0000003e}, {0x20, 0, 0, 0x00000000}, {0x15, 0, 1, 0x00000087},
+    {0x05, 0, 0, 0x0000000d}, {0x15, 0, 1, 0x40000087}, {0x05, 0, 0, 0x0000000b}, {0x15, 0, 1, 0x00000029},
+    {0x05, 0, 0, 0x0000002f}, {0x15, 0, 1, 0x40000029}, {0x05, 0, 0, 0x0000002d}, {0x05, 0, 0, 0x00000034},
+    {0x20, 0, 0, 0x00000000}, {0x15, 0, 1, 0x00000088}, {0x05, 0, 0, 0x0000001d}, {0x15, 0, 1, 0x00000167},
+    {0x05, 0, 0, 0x0000002b}, {0x05, 0, 0, 0x0000002e}, {0x20, 0, 0, 0x00000014}, {0x15, 0, 3, 0x00000000},
+    {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00000000}, {0x05, 0, 0, 0x00000029}, {0x20, 0, 0, 0x00000014},
+    {0x15, 0, 3, 0x00000000}, {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00000008}, {0x05, 0, 0, 0x00000024},
+    {0x20, 0, 0, 0x00000014}, {0x15, 0, 3, 0x00000000}, {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00020000},
+    {0x05, 0, 0, 0x0000001f}, {0x20, 0, 0, 0x00000014}, {0x15, 0, 3, 0x00000000}, {0x20, 0, 0, 0x00000010},
+    {0x15, 0, 1, 0x00020008}, {0x05, 0, 0, 0x0000001a}, {0x20, 0, 0, 0x00000014}, {0x15, 0, 3, 0x00000000},
+    {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0xffffffff}, {0x05, 0, 0, 0x00000015}, {0x06, 0, 0, 0x00050001},
+    {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00000000}, {0x05, 0, 0, 0x00000011}, {0x15, 0, 1, 0x00000008},
+    {0x05, 0, 0, 0x0000000f}, {0x15, 0, 1, 0x00020000}, {0x05, 0, 0, 0x0000000d}, {0x15, 0, 1, 0x00020008},
+    {0x05, 0, 0, 0x0000000b}, {0x15, 0, 1, 0xffffffff}, {0x05, 0, 0, 0x00000009}, {0x06, 0, 0, 0x00050001},
+    {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00000028}, {0x06, 0, 0, 0x00050001}, {0x05, 0, 0, 0x00000004},
+    {0x20, 0, 0, 0x00000010}, {0x15, 0, 1, 0x00000028}, {0x06, 0, 0, 0x00050001}, {0x05, 0, 0, 0x00000000},
+    {0x20, 0, 0, 0x00000004}, {0x15, 0, 110, 0xc000003e}, {0x20, 0, 0, 0x00000000}, {0x15, 216, 0, 0x00000065},
+    {0x15, 215, 0, 0x00000067}, {0x15, 214, 0, 0x00000086}, {0x15, 213, 0, 0x0000009b}, {0x15, 212, 0, 0x0000009f},
+    {0x15, 211, 0, 0x000000a3}, {0x15, 210, 0, 0x000000a4}, {0x15, 209, 0, 0x000000a5}, {0x15, 208, 0, 0x000000a6},
+    {0x15, 207, 0, 0x000000a7}, {0x15, 206, 0, 0x000000a8}, {0x15, 205, 0, 0x000000a9}, {0x15, 204, 0, 0x000000ac},
+    {0x15, 203, 0, 0x000000ad}, {0x15, 202, 0, 0x000000af}, {0x15, 201, 0, 0x000000b0}, {0x15, 200, 0, 0x000000b3},
+    {0x15, 199, 0, 0x000000b4}, {0x15, 198, 0, 0x000000d4}, {0x15, 197, 0, 0x000000e3}, {0x15, 196, 0, 0x000000f6},
+    {0x15, 195, 0, 0x000000f8}, {0x15, 194, 0, 0x000000f9}, {0x15, 193, 0, 0x000000fa}, {0x15, 192, 0, 0x0000012a},
+    {0x15, 191, 0, 0x0000012c}, {0x15, 190, 0, 0x00000130}, {0x15, 189, 0, 0x00000131}, {0x15, 188, 0, 0x00000134},
+    {0x15, 187, 0, 0x00000136}, {0x15, 186, 0, 0x00000137}, {0x15, 185, 0, 0x00000139}, {0x15, 184, 0, 0x00000140},
+    {0x15, 183, 0, 0x00000141}, {0x15, 182, 0, 0x00000143}, {0x15, 181, 0, 0x000001a9}, {0x15, 180, 0, 0x000001aa},
+    {0x15, 179, 0, 0x000001ab}, {0x15, 178, 0, 0x000001ac}, {0x15, 177, 0, 0x000001ad}, {0x15, 176, 0, 0x000001ae},
+    {0x15, 175, 0, 0x000001af}, {0x15, 174, 0, 0x000001b0}, {0x15, 173, 0, 0x000001b1}, {0x15, 116, 0, 0x000001b3},
+    {0x15, 171, 0, 0x000001b6}, {0x15, 170, 0, 0x000001ba}, {0x15, 169, 0, 0x000001bb}, {0x15, 168, 0, 0x40000067},
+    {0x15, 167, 0, 0x4000009b}, {0x15, 166, 0, 0x4000009f}, {0x15, 165, 0, 0x400000a3}, {0x15, 164, 0, 0x400000a4},
+    {0x15, 163, 0, 0x400000a5}, {0x15, 162, 0, 0x400000a6}, {0x15, 161, 0, 0x400000a7}, {0x15, 160, 0, 0x400000a8},
+    {0x15, 159, 0, 0x400000a9}, {0x15, 158, 0, 0x400000ac}, {0x15, 157, 0, 0x400000ad}, {0x15, 156, 0, 0x400000af},
+    {0x15, 155, 0, 0x400000b0}, {0x15, 154, 0, 0x400000b3}, {0x15, 153, 0, 0x400000d4}, {0x15, 152, 0, 0x400000e3},
+    {0x15, 151, 0, 0x400000f8}, {0x15, 150, 0, 0x400000f9}, {0x15, 149, 0, 0x400000fa}, {0x15, 148, 0, 0x4000012a},
+    {0x15, 147, 0, 0x4000012c}, {0x15, 146, 0, 0x40000130}, {0x15, 145, 0, 0x40000131}, {0x15, 144, 0, 0x40000134},
+    {0x15, 143, 0, 0x40000139}, {0x15, 142, 0, 0x40000140}, {0x15, 141, 0, 0x40000141}, {0x15, 140, 0, 0x40000143},
+    {0x15, 139, 0, 0x400001a9}, {0x15, 138, 0, 0x400001aa}, {0x15, 137, 0, 0x400001ab}, {0x15, 136, 0, 0x400001ac},
+    {0x15, 135, 0, 0x400001ad}, {0x15, 134, 0, 0x400001ae}, {0x15, 133, 0, 0x400001af}, {0x15, 132, 0, 0x400001b0},
+    {0x15, 131, 0, 0x400001b1}, {0x15, 74, 0, 0x400001b3}, {0x15, 129, 0, 0x400001b6}, {0x15, 128, 0, 0x400001ba},
+    {0x15, 127, 0, 0x400001bb}, {0x15, 126, 0, 0x40000209}, {0x15, 125, 0, 0x40000210}, {0x15, 124, 0, 0x4000021b},
+    {0x15, 123, 0, 0x4000021c}, {0x15, 71, 0, 0x40000202}, {0x15, 0, 3, 0x00000010}, {0x20, 0, 0, 0x0000001c},
+    {0x54, 0, 0, 0x00000000}, {0x15, 67, 117, 0x00000000}, {0x15, 70, 0, 0x40000038}, {0x15, 0, 3, 0x00000038},
+    {0x20, 0, 0, 0x00000014}, {0x54, 0, 0, 0x00000000}, {0x15, 66, 112, 0x00000000}, {0x15, 87, 0, 0x40000110},
+    {0x15, 0, 110, 0x00000110}, {0x20, 0, 0, 0x00000014}, {0x54, 0, 0, 0x00000000}, {0x15, 83, 107, 0x00000000},
+    {0x15, 0, 108, 0x40000003}, {0x20, 0, 0, 0x00000000}, {0x15, 105, 0, 0x00000015}, {0x15, 104, 0, 0x00000016},
+    {0x15, 103, 0, 0x00000019}, {0x15, 102, 0, 0x0000001a}, {0x15, 101, 0, 0x00000033}, {0x15, 100, 0, 0x00000034},
+    {0x15, 99, 0, 0x0000004f}, {0x15, 98, 0, 0x00000056}, {0x15, 97, 0, 0x00000057}, {0x15, 96, 0, 0x00000058},
+    {0x15, 95, 0, 0x00000065}, {0x15, 94, 0, 0x00000067}, {0x15, 93, 0, 0x0000006e}, {0x15, 92, 0, 0x00000071},
+    {0x15, 91, 0, 0x00000073}, {0x15, 90, 0, 0x0000007c}, {0x15, 89, 0, 0x00000080}, {0x15, 88, 0, 0x00000081},
+    {0x15, 87, 0, 0x00000083}, {0x15, 86, 0, 0x000000a6}, {0x15, 85, 0, 0x000000a9}, {0x15, 84, 0, 0x000000d9},
+    {0x15, 83, 0, 0x000000fd}, {0x15, 82, 0, 0x00000108}, {0x15, 81, 0, 0x0000011b}, {0x15, 80, 0, 0x0000011e},
+    {0x15, 79, 0, 0x0000011f}, {0x15, 78, 0, 0x00000120}, {0x15, 77, 0, 0x00000150}, {0x15, 76, 0, 0x00000152},
+    {0x15, 75, 0, 0x00000156}, {0x15, 74, 0, 0x00000157}, {0x15, 73, 0, 0x0000015a}, {0x15, 72, 0, 0x0000015b},
+    {0x15, 71, 0, 0x0000015c}, {0x15, 70, 0, 0x0000015e}, {0x15, 69, 0, 0x00000165}, {0x15, 68, 0, 0x00000176},
+    {0x15, 67, 0, 0x00000194}, {0x15, 66, 0, 0x00000195}, {0x15, 65, 0, 0x000001a9}, {0x15, 64, 0, 0x000001aa},
+    {0x15, 63, 0, 0x000001ab}, {0x15, 62, 0, 0x000001ac}, {0x15, 61, 0, 0x000001ad}, {0x15, 60, 0, 0x000001ae},
+    {0x15, 59, 0, 0x000001af}, {0x15, 58, 0, 0x000001b0}, {0x15, 57, 0, 0x000001b1}, {0x15, 0, 1, 0x000001b3},
+    {0x06, 0, 0, 0x00050026}, {0x15, 54, 0, 0x000001b6}, {0x15, 53, 0, 0x000001ba}, {0x15, 52, 0, 0x000001bb},
+    {0x15, 0, 3, 0x00000036}, {0x20, 0, 0, 0x00000018}, {0x15, 49, 0, 0x0000541c}, {0x15, 48, 47, 0x00005412},
+    {0x15, 0, 21, 0x00000078}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x40000000}, {0x15, 44, 0, 0x40000000},
+    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x20000000}, {0x15, 41, 0, 0x20000000}, {0x20, 0, 0, 0x00000010},
+    {0x54, 0, 0, 0x10000000}, {0x15, 38, 0, 0x10000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x08000000},
+    {0x15, 35, 0, 0x08000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x04000000}, {0x15, 32, 0, 0x04000000},
+    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x02000000}, {0x15, 29, 0, 0x02000000}, {0x20, 0, 0, 0x00000010},
+    {0x54, 0, 0, 0x00020000}, {0x15, 26, 25, 0x00020000}, {0x15, 0, 24, 0x00000136}, {0x20, 0, 0, 0x00000010},
+    {0x54, 0, 0, 0x40000000}, {0x15, 22, 0, 0x40000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x20000000},
+    {0x15, 19, 0, 0x20000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x10000000}, {0x15, 16, 0, 0x10000000},
+    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x08000000}, {0x15, 13, 0, 0x08000000}, {0x20, 0, 0, 0x00000010},
+    {0x54, 0, 0, 0x04000000}, {0x15, 10, 0, 0x04000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x02000000},
+    {0x15, 7, 0, 0x02000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x00020000}, {0x15, 4, 0, 0x00020000},
+    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x00000080}, {0x15, 1, 0, 0x00000080}, {0x06, 0, 0, 0x7fff0000},
+    {0x06, 0, 0, 0x00050001}, {0x06, 0, 0, 0x80000000},
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing.
+
+constexpr unsigned kMaxArgs = 6;
+constexpr size_t kMaxRules = 1024;  // libseccomp's compile time grows with the square of the rule count
+constexpr size_t kMaxListValues = 64;
+constexpr uint32_t kAuditArchX86_64 = AUDIT_ARCH_X86_64;
+constexpr uint32_t kAuditArchI386 = AUDIT_ARCH_I386;
+
+// A condition compiled by nsrun itself rather than libseccomp (see compile_list_rules).
+struct ValueList {
+    unsigned arg = 0;
+    bool negated = false;  // not-in
+    std::vector<uint64_t> values;
+};
+
+struct Rule {
+    int line = 0;
+    std::string name;
+    int native_nr = 0;
+    uint32_t action = 0;
+    std::vector<scmp_arg_cmp> conditions;  // all must hold (libseccomp)
+    std::optional<ValueList> list;         // instead of conditions
+};
+
+struct Profile {
+    uint32_t default_action = SCMP_ACT_ALLOW;
+    int default_line = 0;
+    std::vector<Rule> rules;
+};
+
+struct ErrnoName {
+    std::string_view name;
+    int value;
+};
+constexpr ErrnoName kErrnoNames[] = {
+    {"EPERM", EPERM},       {"ENOENT", ENOENT},         {"ESRCH", ESRCH},
+    {"EINTR", EINTR},       {"EIO", EIO},               {"ENXIO", ENXIO},
+    {"E2BIG", E2BIG},       {"EBADF", EBADF},           {"EAGAIN", EAGAIN},
+    {"ENOMEM", ENOMEM},     {"EACCES", EACCES},         {"EFAULT", EFAULT},
+    {"EBUSY", EBUSY},       {"EEXIST", EEXIST},         {"ENODEV", ENODEV},
+    {"ENOTDIR", ENOTDIR},   {"EISDIR", EISDIR},         {"EINVAL", EINVAL},
+    {"ENFILE", ENFILE},     {"EMFILE", EMFILE},         {"ENOTTY", ENOTTY},
+    {"ENOSPC", ENOSPC},     {"EROFS", EROFS},           {"ENOSYS", ENOSYS},
+    {"ENOTSUP", ENOTSUP},   {"EOPNOTSUPP", EOPNOTSUPP}, {"EAFNOSUPPORT", EAFNOSUPPORT},
+    {"ENOTSOCK", ENOTSOCK}, {"EPROTONOSUPPORT", EPROTONOSUPPORT},
+};
+
+// A word from the file, quoted for an error message: printable ASCII only, and not too long.
+std::string quoted(std::string_view word) {
+    std::string out = "'";
+    size_t n = 0;
+    for (unsigned char c : word) {
+        if (++n > 64) {
+            out += "...";
+            break;
+        }
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out += char(c);
+        } else {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out + "'";
+}
+
+std::optional<uint64_t> parse_number(std::string_view s) {
+    unsigned base = 10;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s.remove_prefix(2);
+    }
+    if (s.empty()) return std::nullopt;
+    uint64_t value = 0;
+    for (char c : s) {
+        unsigned digit;
+        if (c >= '0' && c <= '9') digit = unsigned(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f') digit = unsigned(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F') digit = unsigned(c - 'A' + 10);
+        else return std::nullopt;
+        if (value > (UINT64_MAX - digit) / base) return std::nullopt;
+        value = value * base + digit;
+    }
+    return value;
+}
+
+class LineParser {
+public:
+    LineParser(std::string_view origin, int line, std::string_view text) : origin_(origin), line_(line) {
+        if (size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
+        size_t i = 0;
+        while (i < text.size()) {
+            while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) ++i;
+            size_t start = i;
+            while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\r') ++i;
+            if (i > start) words_.push_back(text.substr(start, i - start));
+        }
+    }
+
+    bool empty() const { return words_.empty(); }
+    bool done() const { return next_ >= words_.size(); }
+    std::string_view peek() const { return done() ? std::string_view() : words_[next_]; }
+
+    std::string_view take(std::string_view what) {
+        if (done()) error("expected " + std::string(what) + " at the end of the line");
+        return words_[next_++];
+    }
+
+    void expect_end() {
+        if (!done()) error("unexpected " + quoted(words_[next_]));
+    }
+
+    uint64_t number(std::string_view what) {
+        std::string_view word = take(what);
+        auto value = parse_number(word);
+        if (!value) error("bad number " + quoted(word) + " (" + std::string(what) + ")");
+        return *value;
+    }
+
+    uint32_t errno_action() {
+        std::string_view word = take("an errno name or number");
+        for (const auto& e : kErrnoNames)
+            if (word == e.name) return SCMP_ACT_ERRNO(uint32_t(e.value));
+        auto value = parse_number(word);
+        if (!value) error("unknown errno " + quoted(word));
+        if (*value > 4095) error("errno " + quoted(word) + " is out of range (0 to 4095)");
+        return SCMP_ACT_ERRNO(uint32_t(*value));
+    }
+
+    [[noreturn]] void error(const std::string& why) const {
+        fail("--seccomp " + std::string(origin_) + ":" + std::to_string(line_), why);
+    }
+
+private:
+    std::string_view origin_;
+    int line_;
+    std::vector<std::string_view> words_;
+    size_t next_ = 0;
+};
+
+std::optional<unsigned> parse_arg_word(std::string_view word) {
+    if (word.size() != 4 || word.substr(0, 3) != "arg" || word[3] < '0' || word[3] >= char('0' + kMaxArgs))
+        return std::nullopt;
+    return unsigned(word[3] - '0');
+}
+
+void parse_conditions(LineParser& p, Rule& rule) {
+    uint32_t args_seen = 0;
+    while (!p.done()) {
+        std::string_view word = p.take("a condition");
+        auto arg = parse_arg_word(word);
+        if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted(word));
+        if (rule.list) p.error("an 'in' or 'not-in' condition must be the only one of its rule");
+        if (args_seen & (1u << *arg)) p.error(std::string(word) + " is compared twice in one rule");
+        args_seen |= 1u << *arg;
+
+        std::string_view op = p.take("an operator");
+        if (op == "in" || op == "not-in") {
+            if (!rule.conditions.empty()) p.error("an 'in' or 'not-in' condition must be the only one of its rule");
+            ValueList list{*arg, op == "not-in", {}};
+            while (!p.done()) {
+                uint64_t value = p.number("a value");
+                if (!list.negated && value > 0xffffffffu)
+                    p.error("'in' compares the low 32 bits of the argument: " + quoted(std::to_string(value)) +
+                            " does not fit");
+                if (list.values.size() == kMaxListValues)
+                    p.error("more than " + std::to_string(kMaxListValues) + " values");
+                list.values.push_back(value);
+            }
+            if (list.values.empty()) p.error("expected a value after " + quoted(op));
+            rule.list = std::move(list);
+            continue;
+        }
+        scmp_arg_cmp cmp{};
+        cmp.arg = *arg;
+        if (op == "masked") {
+            cmp.op = SCMP_CMP_MASKED_EQ;
+            cmp.datum_a = p.number("a mask");
+            std::string_view eq = p.take("'=='");
+            if (eq != "==") p.error("expected '==' after the mask, not " + quoted(eq));
+            cmp.datum_b = p.number("a value");
+        } else {
+            if (op == "==") cmp.op = SCMP_CMP_EQ;
+            else if (op == "!=") cmp.op = SCMP_CMP_NE;
+            else if (op == "<") cmp.op = SCMP_CMP_LT;
+            else if (op == "<=") cmp.op = SCMP_CMP_LE;
+            else if (op == ">") cmp.op = SCMP_CMP_GT;
+            else if (op == ">=") cmp.op = SCMP_CMP_GE;
+            else p.error("unknown operator " + quoted(op));
+            cmp.datum_a = p.number("a value");
+        }
+        rule.conditions.push_back(cmp);
+    }
+}
+
+// One line that is not blank or a comment.
+void parse_line(LineParser& p, int line, Profile& profile) {
+    std::string_view verb = p.take("a word");
+    if (verb == "default") {
+        if (profile.default_line) p.error("second 'default' (the first is on line " + std::to_string(profile.default_line) + ")");
+        std::string_view action = p.take("an action");
+        if (action == "allow") {
+            profile.default_action = SCMP_ACT_ALLOW;
+        } else if (action == "kill") {
+            profile.default_action = SCMP_ACT_KILL_PROCESS;
+        } else if (action == "deny") {
+            profile.default_action = SCMP_ACT_ERRNO(EPERM);
+            if (!p.done()) {
+                std::string_view word = p.take("'errno'");
+                if (word != "errno") p.error("unexpected " + quoted(word));
+                profile.default_action = p.errno_action();
+            }
+        } else if (action == "errno") {
+            profile.default_action = p.errno_action();
+        } else {
+            p.error("unknown default action " + quoted(action) + " (allow, deny, errno E, kill)");
+        }
+        p.expect_end();
+        profile.default_line = line;
+        return;
+    }
+
+    Rule rule;
+    rule.line = line;
+    if (verb == "allow") rule.action = SCMP_ACT_ALLOW;
+    else if (verb == "deny") rule.action = SCMP_ACT_ERRNO(EPERM);
+    else if (verb == "kill") rule.action = SCMP_ACT_KILL_PROCESS;
+    else p.error("unknown word " + quoted(verb) + " (default, allow, deny, kill)");
+
+    std::string_view name = p.take("a system call name");
+    rule.name = std::string(name);
+    rule.native_nr = seccomp_syscall_resolve_name(rule.name.c_str());
+    if (rule.native_nr == __NR_SCMP_ERROR || name.find('\0') != std::string_view::npos)
+        p.error("unknown syscall " + quoted(name));
+    if (verb == "deny" && p.peek() == "errno") {
+        p.take("'errno'");
+        rule.action = p.errno_action();
+    }
+    parse_conditions(p, rule);
+    if (profile.rules.size() == kMaxRules) p.error("more than " + std::to_string(kMaxRules) + " rules");
+    profile.rules.push_back(std::move(rule));
+}
+
+// The checks that need the whole file: the default action may come after the rules.
+void check_rules(const Profile& profile, std::string_view origin) {
+    for (size_t i = 0; i < profile.rules.size(); ++i) {
+        const Rule& rule = profile.rules[i];
+        auto error = [&](const std::string& why) {
+            fail("--seccomp " + std::string(origin) + ":" + std::to_string(rule.line), why);
+        };
+        if (rule.action == profile.default_action) error("the rule does what the default action does");
+        for (size_t j = 0; j < i; ++j) {
+            const Rule& earlier = profile.rules[j];
+            if (earlier.native_nr != rule.native_nr) continue;
+            std::string where = " (line " + std::to_string(earlier.line) + ")";
+            bool earlier_whole = earlier.conditions.empty() || earlier.list;
+            bool whole = rule.conditions.empty() || rule.list;
+            if (earlier_whole || whole)
+                error("a second rule for " + quoted(rule.name) + where +
+                      "; a rule without conditions, or with 'in'/'not-in', must be the only one");
+            if (earlier.action != rule.action)
+                error("the rules for " + quoted(rule.name) + " must all have the same action" + where);
+        }
+    }
+}
+
+Profile parse_profile(std::string_view text, std::string_view origin) {
+    if (text.size() > SeccompFilter::kMaxProfileBytes)
+        fail("--seccomp " + std::string(origin), "larger than 1 MiB");
+    Profile profile;
+    int line = 0;
+    while (!text.empty()) {
+        ++line;
+        size_t end = text.find('\n');
+        std::string_view current = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        LineParser p(origin, line, current);
+        if (p.empty()) continue;
+        parse_line(p, line, profile);
+    }
+    check_rules(profile, origin);
+    return profile;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compiling.
+
+struct ContextDeleter {
+    void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
+};
+using Context = std::unique_ptr<void, ContextDeleter>;
+
+// The numbers a system call has on each ABI, or -1 where it has none. On i386 libseccomp names the socket and
+// SysV IPC calls by their socketcall()/ipc() multiplexer; nsrun's own rules use the direct system calls.
+struct AbiNumbers {
+    int x86_64 = -1;
+    int x32 = -1;
+    int i386 = -1;
+};
+
+AbiNumbers abi_numbers(const std::string& name) {
+    AbiNumbers n;
+    int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name.c_str());
+    if (nr >= 0) n.x86_64 = nr;
+    nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X32, name.c_str());
+    if (nr >= 0) n.x32 = nr;
+    nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, name.c_str());
+    if (nr >= 0) {
+        n.i386 = nr;
+    } else if (nr <= -100) {
+        // The direct socket calls are 359..373, the SysV IPC ones 393..402 (since Linux 4.3 and 5.1).
+        for (int direct = 359; direct <= 402 && n.i386 < 0; ++direct) {
+            char* found = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86, direct);
+            if (found && name == found) n.i386 = direct;
+            std::free(found);
+        }
+    }
+    return n;
+}
+
+// Emits classic BPF with forward jumps to labels resolved at the end.
+class BpfWriter {
+public:
+    using Label = size_t;
+
+    Label new_label() {
+        labels_.push_back(SIZE_MAX);
+        return labels_.size() - 1;
+    }
+    void bind(Label label) { labels_[label] = insns_.size(); }
+    void load(uint32_t offset) { insns_.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
+    void ret(uint32_t action) { insns_.push_back(BPF_STMT(BPF_RET | BPF_K, action)); }
+    void jump(Label label) {
+        fixups_.emplace_back(insns_.size(), label);
+        insns_.push_back(BPF_STMT(BPF_JMP | BPF_JA, 0));
+    }
+    // if (A == value) skip the next `skip` instructions... expressed as: jt = 0, jf = skip.
+    void skip_unless_equal(uint32_t value, uint8_t skip) {
+        insns_.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, skip));
+    }
+    // if (A == value) go to label.
+    void jump_if_equal(uint32_t value, Label label) {
+        skip_unless_equal(value, 1);
+        jump(label);
+    }
+    std::vector<sock_filter> finish() {
+        for (auto [at, label] : fixups_) insns_[at].k = uint32_t(labels_[label] - at - 1);
+        return std::move(insns_);
+    }
+
+private:
+    std::vector<sock_filter> insns_;
+    std::vector<size_t> labels_;
+    std::vector<std::pair<size_t, Label>> fixups_;
+};
+
+constexpr uint32_t kOffsetNr = offsetof(seccomp_data, nr);
+constexpr uint32_t kOffsetArch = offsetof(seccomp_data, arch);
+constexpr uint32_t arg_low(unsigned arg) { return uint32_t(offsetof(seccomp_data, args) + 8 * arg); }
+constexpr uint32_t arg_high(unsigned arg) { return arg_low(arg) + 4; }  // x86 is little-endian
+
+// Rules with 'in'/'not-in' become a prefix that runs before libseccomp's program. libseccomp can express
+// neither: it refuses two comparisons of one argument in a rule, and on i386 it turns a socket() rule into a
+// socketcall() rule with the argument check dropped. A call the prefix does not decide falls through to the
+// libseccomp program, which has no rule for that system call and so applies the default action.
+//   in:     low 32 bits equal one of the values (for int arguments: refuses more, never less).
+//   not-in: the whole argument equals none of them (i386 arguments are 32 bits).
+std::vector<sock_filter> compile_list_rules(const std::vector<const Rule*>& rules) {
+    BpfWriter w;
+    auto start = w.new_label();  // first instruction of libseccomp's program
+    auto abi64 = w.new_label();
+    auto abi32 = w.new_label();
+    std::vector<AbiNumbers> numbers;
+    std::vector<BpfWriter::Label> check64, check32;
+    for (size_t i = 0; i < rules.size(); ++i) {
+        numbers.push_back(abi_numbers(rules[i]->name));
+        check64.push_back(w.new_label());
+        check32.push_back(w.new_label());
+    }
+
+    w.load(kOffsetArch);
+    w.jump_if_equal(kAuditArchX86_64, abi64);
+    w.jump_if_equal(kAuditArchI386, abi32);
+    w.jump(start);
+
+    w.bind(abi64);  // x86-64 and x32 (whose numbers have bit 30 set)
+    w.load(kOffsetNr);
+    for (size_t i = 0; i < rules.size(); ++i) {
+        if (numbers[i].x86_64 >= 0) w.jump_if_equal(uint32_t(numbers[i].x86_64), check64[i]);
+        if (numbers[i].x32 >= 0) w.jump_if_equal(uint32_t(numbers[i].x32), check64[i]);
+    }
+    w.jump(start);
+
+    w.bind(abi32);
+    w.load(kOffsetNr);
+    for (size_t i = 0; i < rules.size(); ++i)
+        if (numbers[i].i386 >= 0) w.jump_if_equal(uint32_t(numbers[i].i386), check32[i]);
+    w.jump(start);
+
+    for (size_t i = 0; i < rules.size(); ++i) {
+        const Rule& rule = *rules[i];
+        const ValueList& list = *rule.list;
+        for (bool wide : {true, false}) {
+            w.bind(wide ? check64[i] : check32[i]);
+            if (!list.negated) {
+                w.load(arg_low(list.arg));
+                for (uint64_t value : list.values) {
+                    w.skip_unless_equal(uint32_t(value), 1);
+                    w.ret(rule.action);
+                }
+                w.jump(start);
+            } else {
+                if (!wide) w.load(arg_low(list.arg));
+                for (uint64_t value : list.values) {
+                    if (wide) {
+                        w.load(arg_high(list.arg));
+                        w.skip_unless_equal(uint32_t(value >> 32), 3);
+                        w.load(arg_low(list.arg));
+                    } else if (value >> 32) {
+                        continue;  // cannot equal a 32-bit argument
+                    }
+                    w.skip_unless_equal(uint32_t(value), 1);
+                    w.jump(start);
+                }
+                w.ret(rule.action);
+            }
+        }
+    }
+    w.bind(start);
+    return w.finish();
+}
+
+std::vector<sock_filter> export_bpf(void* ctx, const std::string& doing) {
+    UniqueFd fd(int(::syscall(SYS_memfd_create, "nsrun-seccomp", MFD_CLOEXEC)));
+    if (!fd) throw_errno(doing + ": memfd_create");
+    if (int rc = seccomp_export_bpf(ctx, fd.get()); rc < 0) throw_errno(doing + ": exporting the filter", -rc);
+    struct stat st{};
+    if (::fstat(fd.get(), &st) < 0) throw_errno(doing + ": fstat");
+    if (st.st_size <= 0 || st.st_size % sizeof(sock_filter) != 0)
+        fail(doing, "libseccomp exported " + std::to_string(st.st_size) + " bytes");
+    std::vector<sock_filter> insns(size_t(st.st_size) / sizeof(sock_filter));
+    size_t want = size_t(st.st_size), got = 0;
+    auto* bytes = reinterpret_cast<char*>(insns.data());
+    while (got < want) {
+        ssize_t n = ::pread(fd.get(), bytes + got, want - got, off_t(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno(doing + ": reading the exported filter");
+        if (n == 0) fail(doing, "the exported filter is shorter than announced");
+        got += size_t(n);
+    }
+    return insns;
+}
+
+std::shared_ptr<const SeccompFilter::Program> compile(const Profile& profile, std::string_view origin) {
+    const std::string doing = "--seccomp " + std::string(origin);
+    Context ctx(seccomp_init(profile.default_action));
+    if (!ctx) fail(doing, "libseccomp could not create a filter");
+    if (int rc = seccomp_arch_add(ctx.get(), SCMP_ARCH_X86); rc < 0) throw_errno(doing + ": adding the i386 ABI", -rc);
+    if (int rc = seccomp_arch_add(ctx.get(), SCMP_ARCH_X32); rc < 0) throw_errno(doing + ": adding the x32 ABI", -rc);
+    if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0)
+        throw_errno(doing + ": setting the bad-ABI action", -rc);
+
+    std::vector<const Rule*> list_rules;
+    for (const Rule& rule : profile.rules) {
+        if (rule.list) {
+            list_rules.push_back(&rule);
+            continue;
+        }
+        int rc = seccomp_rule_add_array(ctx.get(), rule.action, rule.native_nr, unsigned(rule.conditions.size()),
+                                        rule.conditions.data());
+        if (rc < 0)
+            fail(doing + ":" + std::to_string(rule.line),
+                 "libseccomp refused the rule: " + std::string(std::strerror(-rc)));
+    }
+
+    auto program = std::make_shared<SeccompFilter::Program>();
+    if (!list_rules.empty()) program->insns = compile_list_rules(list_rules);
+    std::vector<sock_filter> main = export_bpf(ctx.get(), doing);
+    program->insns.insert(program->insns.end(), main.begin(), main.end());
+    if (program->insns.size() > BPF_MAXINSNS)
+        fail(doing, "the compiled filter has " + std::to_string(program->insns.size()) +
+                        " instructions, more than the kernel's limit of " + std::to_string(BPF_MAXINSNS));
+    program->fprog.len = static_cast<unsigned short>(program->insns.size());
+    program->fprog.filter = program->insns.data();
+    return program;
+}
+
+}  // namespace
+
+SeccompFilter SeccompFilter::off() { return SeccompFilter(nullptr); }
+
+SeccompFilter SeccompFilter::default_profile() {
+    static const std::shared_ptr<const Program> program = [] {
+        auto p = std::make_shared<Program>();
+        p->insns.assign(std::begin(kDefaultProgram), std::end(kDefaultProgram));
+        p->fprog.len = static_cast<unsigned short>(p->insns.size());
+        p->fprog.filter = p->insns.data();
+        return p;
+    }();
+    return SeccompFilter(program);
+}
+
+std::string_view SeccompFilter::default_profile_text() noexcept { return kDefaultProfile; }
+
+SeccompFilter SeccompFilter::from_text(std::string_view text, std::string_view origin) {
+    return SeccompFilter(compile(parse_profile(text, origin), origin));
+}
+
+SeccompFilter SeccompFilter::from_file(const std::string& path) {
+    const std::string doing = "--seccomp " + path;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) throw_errno(doing);
+    struct stat st{};
+    if (::fstat(fd.get(), &st) < 0) throw_errno(doing);
+    if (S_ISDIR(st.st_mode)) fail(doing, "is a directory");
+    std::string text;
+    char buffer[16384];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_errno(doing);
+        if (n == 0) break;
+        text.append(buffer, size_t(n));
+        if (text.size() > kMaxProfileBytes) fail(doing, "larger than 1 MiB");
+    }
+    return from_text(text, path);
+}
+
+const sock_fprog* SeccompFilter::program() const noexcept { return program_ ? &program_->fprog : nullptr; }
+
+int SeccompFilter::install() const noexcept {
+    if (!program_) return 0;
+    // Without no_new_privs the kernel accepts a filter only from a process with CAP_SYS_ADMIN.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -errno;
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program_->fprog) < 0) return -errno;
+    return 0;
+}
+
+SeccompFilter seccomp_from_option(std::string_view value) {
+    if (value == "default") return SeccompFilter::default_profile();
+    if (value == "off") return SeccompFilter::off();
+    if (value.empty()) fail("--seccomp", "expected 'default', 'off' or a profile file");
+    return SeccompFilter::from_file(std::string(value));
+}
+
+}  // namespace nsrun::runtime

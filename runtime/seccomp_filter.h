@@ -1,0 +1,49 @@
+// The program's seccomp filter. It is compiled in the parent, before clone() (libseccomp allocates); the child
+// only installs the ready BPF program, right before execve. docs/seccomp-profile.md describes the built-in
+// profile and the format of profile files.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace nsrun::runtime {
+
+class SeccompFilter {
+public:
+    // Profile files larger than this are refused.
+    static constexpr std::size_t kMaxProfileBytes = 1 << 20;
+
+    // No filter: install() does nothing.
+    static SeccompFilter off();
+    // The built-in profile (x86-64, i386 and x32). Compiled once per process; later calls share the program.
+    static SeccompFilter default_profile();
+    // The built-in profile's text, in the profile-file format: a starting point for one's own.
+    static std::string_view default_profile_text() noexcept;
+    // Reads and compiles a profile file. Errors read "--seccomp PATH:LINE: why".
+    static SeccompFilter from_file(const std::string& path);
+    // Compiles profile text; `origin` names it in errors ("--seccomp <origin>:<line>: why"). Touches no file.
+    static SeccompFilter from_text(std::string_view text, std::string_view origin);
+
+    bool enabled() const noexcept { return program_ != nullptr; }
+    // The BPF program, or nullptr when off. Stable while this object (or a copy of it) lives.
+    const sock_fprog* program() const noexcept;
+
+    // In the child, right before execve: sets no_new_privs and installs the filter. Makes no allocation.
+    // Returns 0 or -errno. Does nothing and returns 0 when the filter is off.
+    int install() const noexcept;
+
+    struct Program;  // the instructions and the sock_fprog that points at them
+
+private:
+    explicit SeccompFilter(std::shared_ptr<const Program> program) : program_(std::move(program)) {}
+    std::shared_ptr<const Program> program_;
+};
+
+// --seccomp=VALUE: "default", "off", or the path of a profile file (write "./default" for a file named so).
+SeccompFilter seccomp_from_option(std::string_view value);
+
+}  // namespace nsrun::runtime
