@@ -291,6 +291,22 @@ std::string Lab::NftRuleset() const {
 
 // ---- LabTest ----
 
+namespace {
+
+// Labs of test processes that died without tearing them down (killed by ctest's timeout, say): each lab a
+// test made names its test process in "owner".
+void SweepAbandonedLabs() {
+    std::error_code ec;
+    for (auto& entry : std::filesystem::directory_iterator("/run/nsrun-lab", ec)) {
+        std::ifstream owner(entry.path() / "owner");
+        pid_t pid = 0;
+        if (!(owner >> pid) || pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        RunCmd({"bash", LAB_SCRIPT, "down", entry.path().filename().string()}, 30s);
+    }
+}
+
+}  // namespace
+
 void LabTest::SetUp() {
     if (::geteuid() != 0) GTEST_SKIP() << "the lab of network namespaces needs root";
     if (NeedsNsrun()) {
@@ -305,9 +321,11 @@ void LabTest::SetUp() {
     }
     name += std::to_string(::getpid());
     if (int n = counter++; n > 0) name += "x" + std::to_string(n);
+    SweepAbandonedLabs();
     lab_.emplace(name);
     Result r = lab_->Up(LabOptions());
     ASSERT_EQ(r.status, 0) << "lab.sh up " << name << ": " << r.Describe();
+    std::ofstream(lab_->dir() + "/owner") << ::getpid() << "\n";
 }
 
 void LabTest::TearDown() {

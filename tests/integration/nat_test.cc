@@ -223,9 +223,17 @@ TEST_F(NatTest, ForwardPolicyDropStillLetsTheSandboxOutButNotOtherForwarding) {
     ASSERT_NE(RunCmd(ping).status, 0) << "control: the DROP policy stops a -> b";
 
     const std::string pool = "--subnet=203.0.113.0/25";
-    Result r = lab().RunNsrun(NatRun(kCurlPage, pool));
+    size_t log_before = lab().WebLog().size();
+    Result r = lab().RunNsrun(NatRun({"sh", "-c", "ip -4 -o addr show dev eth0 && echo == && "
+                                                  "curl -sS --max-time 10 http://example.com/"}, pool));
     ASSERT_EQ(r.status, 0) << r.Describe();
-    EXPECT_THAT(r.out, HasSubstr("Example Domain"));
+    auto addresses = Ipv4Addresses(Section(r.out, 0));
+    ASSERT_EQ(addresses.size(), 1u) << r.out;
+    EXPECT_TRUE(InPrefix(addresses[0], "203.0.113.0/25")) << "the request must come from a sandbox: " << r.out;
+    EXPECT_THAT(Section(r.out, 1), HasSubstr("Example Domain"));
+    auto log = lab().WebLog();
+    ASSERT_EQ(log.size(), log_before + 1);
+    EXPECT_EQ(log.back(), "198.51.100.2 GET /");
 
     // While a sandbox runs, and after, the host's other forwarding stays dropped and its policy unchanged.
     Process p(lab().Nsrun(NatRun({"sh", "-c", "echo ready; exec sleep 20"}, pool)));

@@ -20,6 +20,7 @@
 # State lives in /run/nsrun-lab/NAME. Nothing here touches the machine's own network namespace.
 set -euo pipefail
 
+export PATH=$PATH:/usr/sbin:/sbin # ip, dnsmasq, iptables, sysctl even from a user's PATH
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=/run/nsrun-lab
 python=/usr/bin/python3
