@@ -10,7 +10,7 @@ class StepLog {
 public:
     explicit StepLog(bool enabled);
     bool enabled() const noexcept { return enabled_; }
-    // Prints "nsrun: +0.412 ms (+0.031): what" when enabled.
+    // Prints "nsrun:    0.412 ms (+0.031): what" when enabled: time since start, and since the last step.
     void step(std::string_view what);
 
 private:

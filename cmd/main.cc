@@ -47,7 +47,12 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.net == NetMode::nat) {
         nsrun::net::NatOptions nat{options.subnet,
                                    "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
-        network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+        try {
+            network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+        } catch (const nsrun::Error&) {
+            sandbox.throw_child_failure();
+            throw;
+        }
     }
     sandbox.start(log);
     return sandbox.wait();

@@ -67,6 +67,11 @@ Ipv4Cidr resolve_subnet(const std::optional<std::string>& flag, const Sources& s
 
 const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
 
+class UsageFormatter : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App*, std::string) const override { return std::string("Usage: ") + kUsage + "\n"; }
+};
+
 }  // namespace
 
 Sources Sources::of_process() {
@@ -87,6 +92,7 @@ Sources Sources::of_process() {
 
 ParseResult parse_command_line(const std::vector<std::string>& args, const Sources& sources) {
     CLI::App app{"Run a program in its own network namespace (and pid and mount namespaces).", "nsrun"};
+    app.formatter(std::make_shared<UsageFormatter>());
     app.set_help_flag();
     app.set_version_flag();
     app.prefix_command();
@@ -131,6 +137,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         return result;
     }
 
+    Options& options = result.options;
+    options.net = parse_net(net);
     std::vector<std::string> command = app.remaining();
     if (!command.empty() && command.front() == "--") command.erase(command.begin());
     else if (!command.empty() && command.front().size() > 1 && command.front()[0] == '-')
@@ -138,9 +146,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (command.empty()) fail("usage", "no program given: " + std::string(kUsage));
     if (command.front().empty()) fail("usage", "the program name is empty");
 
-    Options& options = result.options;
     options.command = std::move(command);
-    options.net = parse_net(net);
     for (const auto& server : dns) options.dns.push_back(parse_dns(server));
     if (!options.dns.empty() && options.net != NetMode::nat) fail("--dns", "only with --net=nat");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -81,19 +82,41 @@ int bring_up_loopback() {
     return err;
 }
 
+// The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
+// bind-mounted (its mount is not in this namespace), and no directory of the host's may be covered to hold it.
+int mount_resolv_conf(const char* content, size_t size) {
+    int fs = int(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+    if (fs < 0) return errno;
+    int err = 0;
+    if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+        ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        err = errno;
+    int mnt = err ? -1 : int(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+    if (!err && mnt < 0) err = errno;
+    ::close(fs);
+    if (err) return err;
+    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
+    if (written < 0) err = errno;
+    else if (size_t(written) != size) err = EIO;
+    if (file >= 0) ::close(file);
+    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!err && tree < 0) err = errno;
+    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
+    if (tree >= 0) ::close(tree);
+    ::close(mnt);
+    return err;
+}
+
 void prepare_mounts(const ChildPlan& plan) {
     // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "making the sandbox's mounts private");
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
-    if (plan.resolv_conf_fd >= 0) {
-        Text source;
-        source.add("/proc/self/fd/").add(long(plan.resolv_conf_fd));
-        if (::mount(source.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) < 0)
-            report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting the sandbox's /etc/resolv.conf");
-        ::close(plan.resolv_conf_fd);
-    }
+    if (plan.resolv_conf)
+        if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
+            report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
 }
 
 // execvp() without allocation; remembers EACCES the way execvp does, so a program that exists but cannot be
@@ -177,11 +200,12 @@ int exec_program(const ChildPlan& plan) {
 
 void run_child(const ChildPlan& plan) noexcept {
     int channel = plan.channel_fd;
-    // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the parent-death signal");
+    // Only after the parent has written the id maps: a non-dumpable process's /proc files belong to root.
     if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);
+    // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prepare_mounts(plan);
     if (plan.new_network)
         if (int err = bring_up_loopback())

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "runtime/capabilities.h"
@@ -27,7 +28,8 @@ struct ChildPlan {
     char* const* envp;
     const char* search_path;  // PATH the program is looked up in
     int channel_fd;           // the child's end of the sync channel (close-on-exec)
-    int resolv_conf_fd;       // memfd to bind over /etc/resolv.conf, or -1
+    const char* resolv_conf;  // content to show at /etc/resolv.conf, or nullptr
+    size_t resolv_conf_size;
     bool wait_for_ids;
     bool new_network;
     const char* hostname;     // or nullptr

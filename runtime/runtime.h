@@ -22,6 +22,8 @@
 
 namespace nsrun::runtime {
 
+struct ChildReport;
+
 struct SandboxSpec {
     std::vector<std::string> argv;             // program and its arguments; argv[0] is looked up in PATH
     std::vector<std::string> env;              // the program's whole environment, "K=V"
@@ -55,11 +57,15 @@ public:
     int pidfd() const noexcept { return pidfd_.get(); }
 
     void start(StepLog& log);
+    // When the caller's own set-up failed, the child may have failed first and be the real cause: throws the
+    // child's report if one is waiting, and returns otherwise.
+    void throw_child_failure();
     // Forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to nsrun to the program and
     // returns the program's exit status, or 128+N if a signal N killed it.
     int wait();
 
 private:
+    [[noreturn]] void throw_report(const ChildReport& report);
     Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel);
     pid_t pid_;
     UniqueFd pidfd_;

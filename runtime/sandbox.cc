@@ -1,7 +1,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,19 +42,6 @@ std::string search_path_of(const std::vector<std::string>& env) {
     for (const auto& entry : env)
         if (entry.starts_with("PATH=")) return entry.substr(5);
     return kDefaultPath;
-}
-
-UniqueFd memfd_with(const std::string& content) {
-    UniqueFd fd(::memfd_create("nsrun-resolv.conf", MFD_CLOEXEC));
-    if (!fd) throw_errno("creating the sandbox's resolv.conf");
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno("writing the sandbox's resolv.conf");
-        done += size_t(n);
-    }
-    return fd;
 }
 
 int clone_flags_of(const SandboxSpec& spec) {
@@ -104,8 +90,6 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (spec.argv.empty() || spec.argv[0].empty()) fail("starting the program", "no program given");
     CStrings argv(spec.argv), envp(spec.env);
     std::string search_path = search_path_of(spec.env);
-    UniqueFd resolv_conf;
-    if (spec.resolv_conf) resolv_conf = memfd_with(*spec.resolv_conf);
 
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw_errno("creating the sync channel");
@@ -122,7 +106,8 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.envp = envp.pointers.data();
     plan.search_path = search_path.c_str();
     plan.channel_fd = child_end.get();
-    plan.resolv_conf_fd = resolv_conf ? resolv_conf.get() : -1;
+    plan.resolv_conf = spec.resolv_conf ? spec.resolv_conf->c_str() : nullptr;
+    plan.resolv_conf_size = spec.resolv_conf ? spec.resolv_conf->size() : 0;
     plan.wait_for_ids = spec.new_user;
     plan.new_network = spec.new_network;
     plan.hostname = spec.hostname ? spec.hostname->c_str() : nullptr;
@@ -172,7 +157,20 @@ void Sandbox::start(StepLog& log) {
         return;
     }
     if (got < sizeof report) fail("starting the program", "the sandbox ended before it could");
+    throw_report(report);
+}
+
+void Sandbox::throw_child_failure() {
+    if (!channel_) return;
+    ChildReport report{};
+    ssize_t n = ::recv(channel_.get(), &report, sizeof report, MSG_DONTWAIT | MSG_WAITALL);
+    if (n == ssize_t(sizeof report)) throw_report(report);
+}
+
+void Sandbox::throw_report(const ChildReport& received) {
+    ChildReport report = received;
     report.doing[sizeof report.doing - 1] = '\0';
+    channel_.reset();
     // The child exits right after reporting; reap it so the destructor has nothing to kill.
     wait();
     throw ExecFailure(report.status, report.doing, std::strerror(report.err));
