@@ -1,0 +1,494 @@
+// ensure_nat_rules() against the real kernel, always inside throwaway network namespaces: every test body
+// runs on a thread that setns()ed into a namespace of its own, and every command it runs (nft, iptables, ip)
+// is a child of that thread. The process's own threads never leave the machine's namespace, and nothing here
+// runs in it: a guard aborts the test binary if a command or a call would.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <latch>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "netsetup/nat_rules.h"
+#include "netsetup/nft_library.h"
+
+extern char** environ;
+
+namespace {
+
+using nsrun::Ipv4Cidr;
+using nsrun::UniqueFd;
+using testing::HasSubstr;
+using testing::Not;
+
+ino_t netns_inode(const char* path) {
+    struct stat st {};
+    if (::stat(path, &st) != 0) return 0;
+    return st.st_ino;
+}
+
+// Taken by the main thread before any test: the namespace nothing here may touch.
+const ino_t g_machine_netns = netns_inode("/proc/self/ns/net");
+
+void require_scratch_netns() {
+    ino_t mine = netns_inode("/proc/thread-self/ns/net");
+    if (mine == 0 || mine == g_machine_netns) {
+        std::fprintf(stderr, "nat_rules_test: refusing to act in the machine's network namespace\n");
+        std::abort();
+    }
+}
+
+bool is_root() { return ::geteuid() == 0; }
+
+Ipv4Cidr cidr(const char* text) { return *Ipv4Cidr::parse(text); }
+
+const Ipv4Cidr kPool = cidr("203.0.113.0/24");
+
+void ensure(const Ipv4Cidr& pool) {
+    require_scratch_netns();
+    nsrun::StepLog log(std::getenv("NAT_RULES_TEST_VERBOSE") != nullptr);
+    nsrun::net::ensure_nat_rules(pool, log);
+}
+
+struct Cmd {
+    int status = -1;
+    std::string out;
+};
+
+// Runs a shell command as a child of the calling thread, so in the calling thread's network namespace.
+Cmd sh(const std::string& command) {
+    require_scratch_netns();
+    Cmd result;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return result;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
+    int status = ::pclose(pipe);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+std::string ruleset() { return sh("nft list ruleset").out; }
+
+size_t count(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
+std::string ip_forward() {
+    require_scratch_netns();
+    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
+    char c = '?';
+    if (!fd || ::read(fd.get(), &c, 1) != 1) return "?";
+    return std::string(1, c);
+}
+
+void set_ip_forward(char value) {
+    require_scratch_netns();
+    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::write(fd.get(), &value, 1), 1);
+}
+
+// A fresh, empty network namespace, alive while this object (its fd) is.
+class ScratchNetns {
+public:
+    ScratchNetns() {
+        std::thread([this] {
+            if (::unshare(CLONE_NEWNET) == 0)
+                fd_ = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+        }).join();
+        if (!fd_) throw std::runtime_error("cannot create a network namespace");
+    }
+
+    // Moves the calling thread into the namespace; only ever called on threads made for that.
+    void enter() const {
+        if (::setns(fd_.get(), CLONE_NEWNET) != 0) throw std::runtime_error("setns failed");
+        require_scratch_netns();
+    }
+
+    // Runs fn on a new thread inside the namespace; its gtest failures count, its exceptions are rethrown here.
+    void run(const std::function<void()>& fn) const {
+        std::exception_ptr error;
+        std::thread([&] {
+            try {
+                enter();
+                fn();
+            } catch (...) {
+                error = std::current_exception();
+            }
+        }).join();
+        if (error) std::rethrow_exception(error);
+    }
+
+private:
+    UniqueFd fd_;
+};
+
+// A child process (`sleep`) alone in a new network namespace: a host for traffic tests, reachable with
+// `nsenter -t pid -n`. Killed and reaped on destruction.
+class Peer {
+public:
+    Peer() {
+        require_scratch_netns();
+        const char* argv[] = {"unshare", "--net", "sleep", "120", nullptr};
+        if (::posix_spawnp(&pid_, "unshare", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = -1;
+        // Wait until unshare has switched namespaces (its netns differs from ours).
+        std::string mine = "/proc/thread-self/ns/net";
+        for (int i = 0; pid_ > 0 && i < 500; ++i) {
+            if (netns_inode(("/proc/" + std::to_string(pid_) + "/ns/net").c_str()) != netns_inode(mine.c_str())) break;
+            ::usleep(2000);
+        }
+    }
+    ~Peer() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    Peer(const Peer&) = delete;
+    Peer& operator=(const Peer&) = delete;
+
+    std::string pid() const { return std::to_string(pid_); }
+    Cmd sh(const std::string& command) const { return ::sh("nsenter -t " + pid() + " -n " + command); }
+
+private:
+    pid_t pid_ = -1;
+};
+
+class NatRulesTest : public testing::Test {
+protected:
+    void SetUp() override {
+        if (!is_root()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
+        if (sh_available("nft") == false) GTEST_SKIP() << "nft is not installed";
+    }
+    static bool sh_available(const char* tool) {
+        return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
+    }
+    ScratchNetns ns_;
+};
+
+TEST_F(NatRulesTest, FreshNamespaceGetsTableMasqueradeGuardAndForwarding) {
+    ns_.run([] {
+        set_ip_forward('0');
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        auto start = std::chrono::steady_clock::now();
+        ensure(kPool);
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        std::printf("[ MEASURE  ] first install (table, masquerade, guard, ip_forward): %.2f ms\n", ms);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1);
+
+        std::string rules = ruleset();
+        EXPECT_THAT(rules, HasSubstr("table inet nsrun {"));
+        EXPECT_THAT(rules, HasSubstr("comment \"" + nsrun::net::nat_table_comment() + "\""));
+        EXPECT_THAT(rules, HasSubstr("counter pool_203_0_113_0_24 {"));
+        EXPECT_THAT(rules, HasSubstr("type nat hook postrouting priority srcnat; policy accept;"));
+        EXPECT_THAT(rules, HasSubstr("ip saddr 203.0.113.0/24 oifname != \"nsr*\" counter name "
+                                     "\"pool_203_0_113_0_24\" masquerade"));
+        EXPECT_THAT(rules, HasSubstr("chain forward_guard {"));
+        EXPECT_THAT(rules, HasSubstr("meta nfproto ipv4 iifname != \"nsr*\" oifname != \"nsr*\" drop"));
+        EXPECT_EQ(ip_forward(), "1");
+    });
+}
+
+TEST_F(NatRulesTest, SecondCallChangesNothingAndNeverLoadsLibnftables) {
+    ns_.run([] {
+        set_ip_forward('0');
+        ensure(kPool);
+        std::string before = ruleset();
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        ensure(kPool);
+        EXPECT_EQ(ruleset(), before);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads);
+    });
+}
+
+TEST_F(NatRulesTest, ForwardingAlreadyOnMeansNoGuard) {
+    ns_.run([] {
+        set_ip_forward('1');
+        ensure(kPool);
+        std::string rules = ruleset();
+        EXPECT_THAT(rules, HasSubstr("masquerade"));
+        EXPECT_THAT(rules, Not(HasSubstr("forward_guard")));
+        EXPECT_EQ(ip_forward(), "1");
+    });
+}
+
+TEST_F(NatRulesTest, ForwardingTurnedOffLaterGetsTheGuardFirst) {
+    ns_.run([] {
+        set_ip_forward('1');
+        ensure(kPool);
+        set_ip_forward('0');  // an admin turns routing off again
+        ensure(kPool);
+        EXPECT_THAT(ruleset(), HasSubstr("chain forward_guard {"));
+        EXPECT_EQ(ip_forward(), "1");
+    });
+}
+
+TEST_F(NatRulesTest, IptablesForwardPolicyDropGetsCompatibleAcceptsOnce) {
+    if (!sh_available("iptables")) GTEST_SKIP() << "iptables is not installed";
+    ns_.run([] {
+        ensure(kPool);
+        // What Docker leaves behind: policy DROP, a jump to DOCKER-USER, its own conntrack accept.
+        ASSERT_EQ(sh("iptables -P FORWARD DROP").status, 0);
+        ASSERT_EQ(sh("iptables -N DOCKER-USER && iptables -A DOCKER-USER -j RETURN && "
+                     "iptables -A FORWARD -j DOCKER-USER && "
+                     "iptables -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+                      .status,
+                  0);
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        ensure(kPool);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads) << "inserting into iptables' chain needs no libnftables";
+
+        Cmd save = sh("iptables -S FORWARD");
+        EXPECT_EQ(save.status, 0) << save.out;
+        std::printf("%s", save.out.c_str());
+        EXPECT_THAT(save.out, HasSubstr("-A FORWARD -i nsr+ -m comment --comment \"nsrun: let sandboxes (nsr*) out\" "
+                                        "-j ACCEPT"));
+        EXPECT_THAT(save.out, HasSubstr("-A FORWARD -o nsr+ -m conntrack --ctstate RELATED,ESTABLISHED -m comment "
+                                        "--comment \"nsrun: let replies reach sandboxes (nsr*)\" -j ACCEPT"));
+        EXPECT_THAT(save.out, Not(HasSubstr("incompatible")));
+        // nsrun's rules come first, before Docker's jump.
+        EXPECT_LT(save.out.find("-i nsr+"), save.out.find("-j DOCKER-USER"));
+        Cmd list = sh("iptables -L FORWARD -n -v");
+        EXPECT_EQ(list.status, 0) << list.out;
+        EXPECT_EQ(sh("iptables-save").status, 0);
+        // iptables can still edit the chain, as Docker will.
+        EXPECT_EQ(sh("iptables -A FORWARD -i docker0 -j ACCEPT && iptables -D FORWARD -i docker0 -j ACCEPT").status,
+                  0);
+
+        std::string before = ruleset();
+        ensure(kPool);
+        EXPECT_EQ(ruleset(), before);
+        EXPECT_EQ(count(ruleset(), "nsrun: let sandboxes"), 1u);
+    });
+}
+
+TEST_F(NatRulesTest, PlainNftDropPolicyForwardChainsGetNativeAccepts) {
+    ns_.run([] {
+        ASSERT_EQ(sh("nft 'add table inet filter; add chain inet filter forward "
+                     "{ type filter hook forward priority 0; policy drop; }'")
+                      .status,
+                  0);
+        ASSERT_EQ(sh("nft 'add table ip fw; add chain ip fw forward_drop { type filter hook forward priority 10; policy drop; }; "
+                     "add rule ip fw forward_drop counter'")
+                      .status,
+                  0);
+        // Not forward, or not dropping, or not IPv4: left alone.
+        ASSERT_EQ(sh("nft 'add table ip6 v6; add chain ip6 v6 forward_drop { type filter hook forward priority 0; policy drop; }; "
+                     "add table ip open; add chain ip open forward_ok { type filter hook forward priority 0; policy accept; }; "
+                     "add chain ip open in { type filter hook input priority 0; policy drop; }'")
+                      .status,
+                  0);
+        ensure(kPool);
+        std::string inet = sh("nft list chain inet filter forward").out;
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv4 iifname \"nsr*\" accept comment \"nsrun: let sandboxes (nsr*) out\""));
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv4 oifname \"nsr*\" ct state established,related accept comment "
+                                    "\"nsrun: let replies reach sandboxes (nsr*)\""));
+        std::string ip = sh("nft list chain ip fw forward_drop").out;
+        EXPECT_THAT(ip, HasSubstr("iifname \"nsr*\" accept comment"));
+        EXPECT_THAT(ip, HasSubstr("oifname \"nsr*\" ct state established,related accept comment"));
+        EXPECT_LT(ip.find("nsrun: let sandboxes"), ip.find("counter packets"));  // at the top
+        EXPECT_THAT(sh("nft list table ip6 v6").out, Not(HasSubstr("nsrun")));
+        EXPECT_THAT(sh("nft list table ip open").out, Not(HasSubstr("nsrun")));
+
+        std::string before = ruleset();
+        ensure(kPool);
+        EXPECT_EQ(ruleset(), before);
+    });
+}
+
+TEST_F(NatRulesTest, RulesFlushedBehindItsBackAreRestoredOnce) {
+    ns_.run([] {
+        set_ip_forward('0');
+        ensure(kPool);
+        std::string installed = ruleset();
+        set_ip_forward('0');
+        // Leaves the table, its counter and its chains, without a single rule.
+        ASSERT_EQ(sh("nft flush table inet nsrun").status, 0);
+        ASSERT_THAT(ruleset(), Not(HasSubstr("masquerade")));
+        ensure(kPool);
+        EXPECT_EQ(ruleset(), installed);
+        EXPECT_EQ(ip_forward(), "1");
+    });
+}
+
+TEST_F(NatRulesTest, TwoPoolsGetTwoMasqueradeRules) {
+    ns_.run([] {
+        ensure(kPool);
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        ensure(cidr("10.201.0.0/16"));
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1);
+        ensure(kPool);
+        ensure(cidr("10.201.0.0/16"));
+        std::string rules = ruleset();
+        EXPECT_EQ(count(rules, "masquerade"), 2u);
+        EXPECT_THAT(rules, HasSubstr("ip saddr 10.201.0.0/16 oifname != \"nsr*\" counter name \"pool_10_201_0_0_16\""));
+        EXPECT_THAT(rules, HasSubstr("ip saddr 203.0.113.0/24 oifname != \"nsr*\" counter name \"pool_203_0_113_0_24\""));
+    });
+}
+
+TEST_F(NatRulesTest, OlderLayoutIsReplacedKeepingItsPoolsAndGuard) {
+    ns_.run([] {
+        ASSERT_EQ(sh("nft 'add table inet nsrun { comment \"nsrun v0: old\"; }; "
+                     "add chain inet nsrun forward_guard { type filter hook forward priority 0; policy accept; }; "
+                     "add counter inet nsrun pool_198_51_100_0_24; add counter inet nsrun unrelated'")
+                      .status,
+                  0);
+        set_ip_forward('1');  // as nsrun v0 left it
+        ensure(kPool);
+        std::string rules = ruleset();
+        EXPECT_THAT(rules, HasSubstr(nsrun::net::nat_table_comment()));
+        EXPECT_THAT(rules, Not(HasSubstr("v0: old")));
+        EXPECT_THAT(rules, HasSubstr("ip saddr 198.51.100.0/24"));
+        EXPECT_THAT(rules, HasSubstr("ip saddr 203.0.113.0/24"));
+        EXPECT_THAT(rules, Not(HasSubstr("unrelated")));
+        EXPECT_THAT(rules, HasSubstr("meta nfproto ipv4 iifname != \"nsr*\" oifname != \"nsr*\" drop"));
+    });
+}
+
+TEST_F(NatRulesTest, ConcurrentCallersOnAFreshNamespaceInstallOneSetOfRules) {
+    if (!sh_available("iptables")) GTEST_SKIP() << "iptables is not installed";
+    ns_.run([] {
+        set_ip_forward('0');
+        ASSERT_EQ(sh("iptables -P FORWARD DROP").status, 0);
+    });
+    constexpr int kCallers = 8;
+    std::latch start(kCallers);
+    std::vector<std::thread> callers;
+    std::vector<std::string> errors(kCallers);
+    for (int i = 0; i < kCallers; ++i) {
+        callers.emplace_back([&, i] {
+            try {
+                ns_.enter();
+                start.arrive_and_wait();
+                ensure(i % 2 ? cidr("10.201.0.0/16") : kPool);
+            } catch (const std::exception& e) {
+                errors[size_t(i)] = e.what();
+            }
+        });
+    }
+    for (auto& t : callers) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
+    ns_.run([] {
+        std::string rules = ruleset();
+        EXPECT_EQ(count(rules, "table inet nsrun"), 1u);
+        EXPECT_EQ(count(rules, "masquerade"), 2u);
+        EXPECT_EQ(count(rules, "nsrun: forward nothing"), 1u) << rules;  // the guard rule
+        EXPECT_EQ(count(rules, "nsrun: let sandboxes"), 1u);
+        EXPECT_EQ(count(rules, "nsrun: let replies"), 1u);
+        EXPECT_EQ(ip_forward(), "1");
+    });
+}
+
+// Packets, not just rules: a sandbox behind nsr5 reaches an "internet" peer that has no route back to the pool
+// (so only masquerade makes replies arrive) through Docker-style FORWARD policy DROP, while the internet still
+// cannot open connections to the sandbox.
+TEST_F(NatRulesTest, SandboxTrafficPassesDockerStyleDropAndIsMasqueraded) {
+    if (!sh_available("iptables") || !sh_available("ping") || !sh_available("nsenter"))
+        GTEST_SKIP() << "needs iptables, ping and nsenter";
+    ns_.run([] {
+        Peer sandbox, internet;
+        auto ok = [](const Cmd& c) { return c.status == 0 ? std::string() : c.out; };
+        ASSERT_EQ(ok(sh("ip link set lo up && "
+                        "ip link add nsr5 type veth peer name eth0 netns " + sandbox.pid() + " && "
+                        "ip addr add 203.0.113.1/24 dev nsr5 && ip link set nsr5 up && "
+                        "ip link add up0 type veth peer name eth0 netns " + internet.pid() + " && "
+                        "ip addr add 198.51.100.1/24 dev up0 && ip link set up0 up")),
+                  "");
+        ASSERT_EQ(ok(sandbox.sh("sh -c 'ip link set lo up && ip addr add 203.0.113.2/24 dev eth0 && "
+                                "ip link set eth0 up && ip route add default via 203.0.113.1'")),
+                  "");
+        // No route back to the pool: only masquerade can bring the replies home.
+        ASSERT_EQ(ok(internet.sh("sh -c 'ip link set lo up && ip addr add 198.51.100.2/24 dev eth0 && "
+                                 "ip link set eth0 up'")),
+                  "");
+        set_ip_forward('0');
+        ASSERT_EQ(sh("iptables -P FORWARD DROP").status, 0);
+        const std::string ping = "ping -n -c 1 -W 1 ";
+        EXPECT_NE(sandbox.sh(ping + "198.51.100.2").status, 0) << "no forwarding yet";
+
+        ensure(kPool);
+        Cmd out = sandbox.sh(ping + "198.51.100.2");
+        EXPECT_EQ(out.status, 0) << out.out;
+        EXPECT_THAT(sh("nft list counter inet nsrun pool_203_0_113_0_24").out, Not(HasSubstr("packets 0 ")));
+        // New connections from outside stay dropped, even with a route to the pool: only replies get in.
+        ASSERT_EQ(internet.sh("ip route add 203.0.113.0/24 via 198.51.100.1").status, 0);
+        EXPECT_NE(internet.sh(ping + "203.0.113.2").status, 0);
+        EXPECT_EQ(sandbox.sh(ping + "198.51.100.2").status, 0);
+    });
+}
+
+TEST_F(NatRulesTest, SteadyStateCallTime) {
+    if (!sh_available("iptables")) GTEST_SKIP() << "iptables is not installed";
+    ns_.run([] {
+        // full: without the record of the last check, as after any change to the host's ruleset.
+        auto measure = [](const char* label, bool full = false) {
+            constexpr int kCalls = 2000;
+            std::vector<double> us(kCalls);
+            nsrun::StepLog quiet(false);
+            for (double& t : us) {
+                if (full) ::unlink("/run/nsrun/nat.verified");
+                auto start = std::chrono::steady_clock::now();
+                nsrun::net::ensure_nat_rules(kPool, quiet);
+                t = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+            }
+            std::sort(us.begin(), us.end());
+            std::printf("[ MEASURE  ] steady state, %s: median %.1f us, p90 %.1f us, p99 %.1f us\n", label,
+                        us[kCalls / 2], us[kCalls * 9 / 10], us[kCalls * 99 / 100]);
+        };
+        set_ip_forward('0');
+        ensure(kPool);
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        measure("table only");
+        measure("table only, full check", true);
+        ASSERT_EQ(sh("iptables -P FORWARD DROP").status, 0);
+        ensure(kPool);
+        measure("with iptables FORWARD DROP");
+        measure("with iptables FORWARD DROP, full check", true);
+        // A kube-proxy-sized ruleset: the chain dump walks every chain of every table.
+        ASSERT_EQ(sh("for i in $(seq 1 3000); do echo \"add chain ip filter KUBE-SEP-$i\"; "
+                     "echo \"add rule ip filter KUBE-SEP-$i counter accept\"; done | nft -f -")
+                      .status,
+                  0);
+        measure("with FORWARD DROP and 3000 more iptables chains");
+        measure("with FORWARD DROP and 3000 more iptables chains, full check", true);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads);
+    });
+}
+
+// Read-only, on the main thread: the machine's own setting, which no test may change.
+std::string machine_ip_forward() {
+    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
+    char c = '?';
+    if (!fd || ::read(fd.get(), &c, 1) != 1) c = '?';
+    return std::string(1, c);
+}
+const std::string g_machine_ip_forward_at_start = machine_ip_forward();
+
+TEST(NatRulesMachine, MachineNamespaceWasNeverTouched) {
+    EXPECT_EQ(netns_inode("/proc/thread-self/ns/net"), g_machine_netns);
+    EXPECT_NE(g_machine_ip_forward_at_start, "?");
+    EXPECT_EQ(machine_ip_forward(), g_machine_ip_forward_at_start);
+}
+
+}  // namespace

@@ -1,0 +1,249 @@
+// The pure parts of nsrun's NAT rules: names, comments, the nft script, and the netlink encoding of the rules
+// nsrun inserts into other programs' chains.
+#include "netsetup/nat_rules.h"
+
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "netsetup/nft_netlink.h"
+
+namespace {
+
+using namespace nsrun::net;
+using nsrun::Ipv4Cidr;
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::StartsWith;
+
+Ipv4Cidr cidr(const char* text) { return *Ipv4Cidr::parse(text); }
+
+TEST(NatRules, PoolCounterNames) {
+    EXPECT_EQ(pool_counter_name(cidr("203.0.113.0/24")), "pool_203_0_113_0_24");
+    EXPECT_EQ(pool_counter_name(cidr("10.201.0.0/16")), "pool_10_201_0_0_16");
+    EXPECT_EQ(pool_counter_name(cidr("0.0.0.0/0")), "pool_0_0_0_0_0");
+    EXPECT_EQ(pool_counter_name(cidr("255.255.255.255/32")), "pool_255_255_255_255_32");
+}
+
+TEST(NatRules, PoolCounterNamesReadBack) {
+    for (const char* text : {"203.0.113.0/24", "10.201.0.0/16", "0.0.0.0/0", "192.0.2.7/32"}) {
+        auto pool = pool_from_counter_name(pool_counter_name(cidr(text)));
+        ASSERT_TRUE(pool) << text;
+        EXPECT_EQ(*pool, cidr(text));
+    }
+}
+
+TEST(NatRules, ForeignCounterNamesAreNotPools) {
+    for (const char* name : {"", "pool_", "pool_1_2_3_4", "pool_10_201_0_1_16", "pool_010_0_0_0_8", "pool_1_2_3_4_33",
+                             "pool_1.2.3.4_24", "pool_1_2_3_4_24_", "counter_1_2_3_4_24", "pool_1_2_3_4_24x",
+                             "pool_256_0_0_0_8"}) {
+        EXPECT_FALSE(pool_from_counter_name(name)) << name;
+    }
+}
+
+TEST(NatRules, TableCommentSaysWhatItIsAndThatItMayGo) {
+    std::string comment = nat_table_comment();
+    EXPECT_THAT(comment, StartsWith("nsrun v1: "));
+    EXPECT_THAT(comment, HasSubstr("safe to delete when no nsrun runs"));
+    EXPECT_LE(comment.size(), 127u);  // nft's limit for comments
+    EXPECT_EQ(nat_layout_version(comment), kNatLayoutVersion);
+}
+
+TEST(NatRules, LayoutVersionOnlyFromNsrunComments) {
+    EXPECT_EQ(nat_layout_version("nsrun v7: later"), 7u);
+    EXPECT_EQ(nat_layout_version("nsrun v0: early"), 0u);
+    EXPECT_FALSE(nat_layout_version(""));
+    EXPECT_FALSE(nat_layout_version("nsrun"));
+    EXPECT_FALSE(nat_layout_version("nsrun v: x"));
+    EXPECT_FALSE(nat_layout_version("nsrun v1 no colon"));
+    EXPECT_FALSE(nat_layout_version("nsrun v01: leading zero"));
+    EXPECT_FALSE(nat_layout_version("my table"));
+}
+
+TEST(NatRules, NothingToDoIsAnEmptyScript) {
+    EXPECT_TRUE(NatTableChange{}.empty());
+    EXPECT_EQ(nat_table_script({}), "");
+}
+
+TEST(NatRules, CreateScript) {
+    NatTableChange change{NatTableChange::Table::create, {cidr("203.0.113.0/24")}, false};
+    EXPECT_EQ(nat_table_script(change),
+              "add table inet nsrun { comment \"" + nat_table_comment() + "\"; }\n"
+              "create chain inet nsrun postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+              "add counter inet nsrun pool_203_0_113_0_24\n"
+              "delete counter inet nsrun pool_203_0_113_0_24\n"
+              "create counter inet nsrun pool_203_0_113_0_24\n"
+              "add rule inet nsrun postrouting ip saddr 203.0.113.0/24 oifname != \"nsr*\" counter name "
+              "\"pool_203_0_113_0_24\" masquerade\n");
+}
+
+TEST(NatRules, GuardScriptDropsOnlyIpv4ThatIsNotNsrun) {
+    NatTableChange change;
+    change.forward_guard = true;
+    std::string script = nat_table_script(change);
+    EXPECT_THAT(script, StartsWith("add chain inet nsrun forward_guard { type filter hook forward priority filter; "
+                                   "policy accept; comment \"nsrun turned on net.ipv4.ip_forward"));
+    EXPECT_THAT(script, HasSubstr("\nflush chain inet nsrun forward_guard\n"));
+    EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard meta nfproto ipv4 iifname != \"nsr*\" "
+                                  "oifname != \"nsr*\" drop comment"));
+    EXPECT_THAT(script, testing::Not(HasSubstr("add table")));
+}
+
+TEST(NatRules, NewPoolInAnExistingTableTouchesNoHookedChain) {
+    // (Re)adding a chain with a hook costs a 12-30 ms commit; adding a pool must not.
+    NatTableChange change;
+    change.pools = {cidr("10.201.0.0/16"), cidr("198.51.100.0/24")};
+    std::string script = nat_table_script(change);
+    EXPECT_THAT(script, testing::Not(HasSubstr("chain")));
+    EXPECT_THAT(script, HasSubstr("ip saddr 10.201.0.0/16 oifname != \"nsr*\" counter name \"pool_10_201_0_0_16\""));
+    EXPECT_THAT(script, HasSubstr("ip saddr 198.51.100.0/24 oifname != \"nsr*\" counter name "
+                                  "\"pool_198_51_100_0_24\""));
+}
+
+TEST(NatRules, ReplaceScriptSwapsTheTableInOneTransaction) {
+    NatTableChange change{NatTableChange::Table::replace, {cidr("203.0.113.0/24")}, true};
+    std::string script = nat_table_script(change);
+    EXPECT_THAT(script, StartsWith("add table inet nsrun\ndelete table inet nsrun\nadd table inet nsrun { comment"));
+    EXPECT_THAT(script, HasSubstr("masquerade"));
+    EXPECT_THAT(script, HasSubstr("forward_guard"));
+}
+
+TEST(NatRules, IptablesChainsAreIptablesNftsOwnNames) {
+    EXPECT_TRUE(is_iptables_chain(nft::kFamilyIp, "filter", "FORWARD"));
+    EXPECT_TRUE(is_iptables_chain(nft::kFamilyIp, "mangle", "FORWARD"));
+    EXPECT_FALSE(is_iptables_chain(nft::kFamilyInet, "filter", "FORWARD"));
+    EXPECT_FALSE(is_iptables_chain(nft::kFamilyIp, "filter", "forward"));
+    EXPECT_FALSE(is_iptables_chain(nft::kFamilyIp, "fw", "FORWARD"));
+}
+
+TEST(NftNetlink, UdataCommentRoundTrip) {
+    auto udata = nft::udata_with_comment("nsrun: hello");
+    EXPECT_EQ(udata.size(), 2u + 13u);
+    EXPECT_EQ(nft::udata_comment(udata), "nsrun: hello");
+}
+
+TEST(NftNetlink, UdataCommentAfterOtherRecordsAndTruncation) {
+    std::vector<uint8_t> udata = {7, 2, 'x', 'y', 0, 4, 'a', 'b', 'c', 0};
+    EXPECT_EQ(nft::udata_comment(udata), "abc");
+    EXPECT_FALSE(nft::udata_comment(std::vector<uint8_t>{0, 9, 'a', 'b'}));  // claims more than there is
+    EXPECT_FALSE(nft::udata_comment(std::vector<uint8_t>{7, 1, 'x'}));
+    EXPECT_FALSE(nft::udata_comment(std::vector<uint8_t>{}));
+    EXPECT_THROW(nft::udata_with_comment(std::string(128, 'x')), nsrun::Error);
+}
+
+// Walks a batch the way the kernel will, with libnl's validating parser.
+struct Message {
+    uint16_t type;
+    uint16_t flags;
+    uint32_t seq;
+    uint8_t family;
+    std::string table, chain, comment;
+    std::vector<std::string> expressions;
+};
+
+std::vector<Message> parse_batch(std::vector<uint8_t> bytes) {
+    std::vector<Message> out;
+    int left = int(bytes.size());
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+        Message m{nlh->nlmsg_type, nlh->nlmsg_flags, nlh->nlmsg_seq,
+                  static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, {}, {}, {}, {}};
+        if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) {
+            nlattr* tb[NFTA_RULE_MAX + 1];
+            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_RULE_MAX, nullptr), 0);
+            if (tb[NFTA_RULE_TABLE]) m.table = nla_get_string(tb[NFTA_RULE_TABLE]);
+            if (tb[NFTA_RULE_CHAIN]) m.chain = nla_get_string(tb[NFTA_RULE_CHAIN]);
+            if (tb[NFTA_RULE_USERDATA]) {
+                auto* data = static_cast<const uint8_t*>(nla_data(tb[NFTA_RULE_USERDATA]));
+                m.comment = nft::udata_comment({data, size_t(nla_len(tb[NFTA_RULE_USERDATA]))}).value_or("");
+            }
+            if (tb[NFTA_RULE_EXPRESSIONS]) {
+                nlattr* elem;
+                int rem;
+                nla_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS], rem) {
+                    nlattr* e[NFTA_EXPR_MAX + 1];
+                    EXPECT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
+                    EXPECT_TRUE(e[NFTA_EXPR_DATA]);
+                    if (e[NFTA_EXPR_NAME]) m.expressions.push_back(nla_get_string(e[NFTA_EXPR_NAME]));
+                }
+                EXPECT_EQ(rem, 0);
+            }
+        }
+        out.push_back(std::move(m));
+    }
+    EXPECT_EQ(left, 0);
+    return out;
+}
+
+TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
+    std::vector<nft::RuleInsert> rules(2);
+    rules[0] = {nft::kFamilyIp, "filter", "FORWARD", {}, "first"};
+    rules[1] = {nft::kFamilyInet, "filter", "forward", {}, "second"};
+    const uint8_t prefix[] = {'n', 's', 'r'};
+    for (auto* e : {&rules[0].expressions, &rules[1].expressions}) {
+        auto meta = nft::expr::meta_load(NFT_META_IIFNAME);
+        auto cmp = nft::expr::cmp(NFT_CMP_EQ, prefix);
+        auto accept = nft::expr::accept();
+        for (auto* part : {&meta, &cmp, &accept}) e->insert(e->end(), part->begin(), part->end());
+    }
+    auto batch = parse_batch(nft::encode_insert_batch(rules, 100));
+    ASSERT_EQ(batch.size(), 4u);
+    EXPECT_EQ(batch[0].type, NFNL_MSG_BATCH_BEGIN);
+    EXPECT_EQ(batch[3].type, NFNL_MSG_BATCH_END);
+    for (size_t i = 0; i < batch.size(); ++i) EXPECT_EQ(batch[i].seq, 100 + i);
+    for (size_t i : {1, 2}) {
+        EXPECT_EQ(batch[i].type, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE);
+        EXPECT_TRUE(batch[i].flags & NLM_F_ACK);  // each rule answers, so errors can be told apart
+        EXPECT_FALSE(batch[i].flags & NLM_F_APPEND);  // at the head of the chain
+        EXPECT_THAT(batch[i].expressions, ElementsAre("meta", "cmp", "immediate"));
+    }
+    EXPECT_EQ(batch[1].family, nft::kFamilyIp);
+    EXPECT_EQ(batch[1].table, "filter");
+    EXPECT_EQ(batch[1].chain, "FORWARD");
+    EXPECT_EQ(batch[1].comment, "first");
+    EXPECT_EQ(batch[2].family, nft::kFamilyInet);
+    EXPECT_EQ(batch[2].chain, "forward");
+    EXPECT_EQ(batch[2].comment, "second");
+}
+
+TEST(NftNetlink, VerdictIsNestedAsTheKernelReadsIt) {
+    auto accept = nft::expr::accept();
+    auto* elem = reinterpret_cast<nlattr*>(accept.data());
+    ASSERT_EQ(size_t(elem->nla_len), accept.size());
+    nlattr* e[NFTA_EXPR_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
+    EXPECT_STREQ(nla_get_string(e[NFTA_EXPR_NAME]), "immediate");
+    nlattr* imm[NFTA_IMMEDIATE_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(imm, NFTA_IMMEDIATE_MAX, e[NFTA_EXPR_DATA], nullptr), 0);
+    EXPECT_EQ(ntohl(nla_get_u32(imm[NFTA_IMMEDIATE_DREG])), uint32_t(NFT_REG_VERDICT));
+    nlattr* data[NFTA_DATA_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(data, NFTA_DATA_MAX, imm[NFTA_IMMEDIATE_DATA], nullptr), 0);
+    nlattr* verdict[NFTA_VERDICT_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(verdict, NFTA_VERDICT_MAX, data[NFTA_DATA_VERDICT], nullptr), 0);
+    EXPECT_EQ(ntohl(nla_get_u32(verdict[NFTA_VERDICT_CODE])), uint32_t(NF_ACCEPT));
+}
+
+TEST(NftNetlink, CmpCarriesTheInterfacePrefixWithoutItsNul) {
+    // "nsr*" in nft and "nsr+" in iptables are both a 3-byte compare: a prefix match.
+    const uint8_t prefix[] = {'n', 's', 'r'};
+    auto cmp = nft::expr::cmp(NFT_CMP_EQ, prefix);
+    nlattr* e[NFTA_EXPR_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, reinterpret_cast<nlattr*>(cmp.data()), nullptr), 0);
+    nlattr* c[NFTA_CMP_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(c, NFTA_CMP_MAX, e[NFTA_EXPR_DATA], nullptr), 0);
+    nlattr* value[NFTA_DATA_MAX + 1];
+    ASSERT_EQ(nla_parse_nested(value, NFTA_DATA_MAX, c[NFTA_CMP_DATA], nullptr), 0);
+    ASSERT_EQ(nla_len(value[NFTA_DATA_VALUE]), 3);
+    EXPECT_EQ(std::memcmp(nla_data(value[NFTA_DATA_VALUE]), "nsr", 3), 0);
+}
+
+}  // namespace
