@@ -17,22 +17,47 @@ namespace {
 
 using nsrun::cli::NetMode;
 
-std::vector<std::string> current_environment() {
+void set_variable(std::vector<std::string>& env, const std::string& assignment) {
+    std::string key = assignment.substr(0, assignment.find('=') + 1);
+    std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(key); });
+    env.push_back(assignment);
+}
+
+std::vector<std::string> program_environment(const nsrun::cli::Options& options,
+                                             const std::optional<nsrun::runtime::Identity>& identity) {
     std::vector<std::string> env;
-    for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+    if (!options.clearenv)
+        for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+    if (identity && identity->home) set_variable(env, "HOME=" + *identity->home);
+    for (const auto& assignment : options.setenv) set_variable(env, assignment);
     return env;
 }
 
 nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     nsrun::runtime::SandboxSpec spec;
     spec.argv = options.command;
-    spec.env = current_environment();
     spec.new_network = options.net != NetMode::host;
     // Without root, namespaces come from a user namespace of the caller's own.
-    spec.new_user = ::geteuid() != 0;
+    spec.new_user = options.user_namespace || ::geteuid() != 0;
+    spec.extra_namespaces = options.extra_namespaces;
+    spec.hostname = options.hostname;
+    spec.read_only_root = options.read_only;
+    spec.mounts = options.mounts;
+    spec.capabilities = options.capabilities;
+    spec.chdir = options.chdir;
+    spec.rlimits = options.rlimits;
+    spec.keep_fds = options.keep_fds;
+    if (options.user) {
+        spec.identity = nsrun::runtime::resolve_identity(*options.user);
+        // A user namespace maps only the caller's own ids.
+        if (spec.new_user && (spec.identity->uid != ::geteuid() || spec.identity->gid != ::getegid()))
+            nsrun::fail("--user " + *options.user, "another user needs root (without root, or with --unshare=user, "
+                                                   "only your own ids exist in the sandbox)");
+    }
+    spec.env = program_environment(options, spec.identity);
     if (options.net == NetMode::nat)
         spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
-    spec.seccomp = nsrun::runtime::SeccompFilter::default_profile();
+    spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp);
     return spec;
 }
 

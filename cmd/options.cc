@@ -1,8 +1,11 @@
 #include "cmd/options.h"
 
+#include <sched.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/error.h"
@@ -21,6 +24,36 @@ Ipv4Cidr parse_subnet(const std::string& text, const std::string& origin) {
     auto cidr = Ipv4Cidr::parse(text);
     if (!cidr) fail(origin + " " + text, "not an IPv4 network in CIDR form with no host bits set (e.g. 10.201.0.0/16)");
     return *cidr;
+}
+
+int parse_unshare(const std::string& list, bool& user_namespace) {
+    int flags = 0;
+    std::string_view rest = list;
+    if (rest.empty()) fail("--unshare", "empty list");
+    while (true) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        if (item == "uts") flags |= CLONE_NEWUTS;
+        else if (item == "ipc") flags |= CLONE_NEWIPC;
+        else if (item == "cgroup") flags |= CLONE_NEWCGROUP;
+        else if (item == "time") flags |= CLONE_NEWTIME;
+        else if (item == "user") user_namespace = true;
+        else if (item == "all") {
+            flags |= CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME;
+            user_namespace = true;
+        } else if (item != "pid" && item != "mount")  // always new: accepted so scripts can say so
+            fail("--unshare " + list, "unknown namespace '" + std::string(item) +
+                                          "' (pid, mount, uts, ipc, user, cgroup, time, all; the network is --net)");
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return flags;
+}
+
+int parse_fd(const std::string& text) {
+    auto fd = parse_decimal(text, 1 << 20);
+    if (!fd || *fd < 3) fail("--keep-fd " + text, "a descriptor number of 3 or more (0, 1 and 2 are always kept)");
+    return int(*fd);
 }
 
 NetMode parse_net(const std::string& text) {
@@ -120,6 +153,34 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         ->type_name("CIDR");
     app.add_flag("-v,--verbose", result.options.verbose, "Log each set-up step with its duration on stderr");
 
+    Options& options = result.options;
+    std::vector<std::string> unshare, setenv, rlimits, keep_fds, cap_add;
+    app.add_option("--unshare", unshare,
+                   "More namespaces, comma-separated: uts, ipc, user, cgroup, time, all (pid and mount are always new)")
+        ->type_name("LIST")
+        ->allow_extra_args(false);
+    app.add_option("--hostname", options.hostname, "The sandbox's hostname (implies --unshare=uts)")->type_name("NAME");
+    app.add_flag("--read-only", options.read_only, "Make the host's whole file system view read-only");
+    std::vector<std::string> tmpfs_values, bind_values, ro_bind_values;
+    auto* tmpfs = app.add_option("--tmpfs", tmpfs_values, "Mount a fresh tmpfs at PATH (repeatable)")->type_name("PATH")->allow_extra_args(false);
+    auto* bind = app.add_option("--bind", bind_values, "Bind SRC at DST (default: SRC), writable (repeatable)")->type_name("SRC[:DST]")->allow_extra_args(false);
+    auto* ro_bind = app.add_option("--ro-bind", ro_bind_values, "Bind SRC at DST (default: SRC), read-only (repeatable)")->type_name("SRC[:DST]")->allow_extra_args(false);
+    app.add_option("--cap-add", cap_add, "Capabilities the program keeps, comma-separated (default: none)")
+        ->type_name("CAPS")
+        ->allow_extra_args(false);
+    app.add_option("--user", options.user, "Run as USER (and GROUP); names or numbers")->type_name("USER[:GROUP]");
+    app.add_option("--chdir", options.chdir, "Working directory of the program")->type_name("DIR");
+    app.add_option("--setenv", setenv, "Set an environment variable (repeatable)")->type_name("K=V")->allow_extra_args(false);
+    app.add_flag("--clearenv", options.clearenv, "Start from an empty environment (then --setenv)");
+    app.add_option("--rlimit", rlimits, "Resource limit, e.g. nofile=1024 or core=0:unlimited (repeatable)")
+        ->type_name("NAME=VALUE")
+        ->allow_extra_args(false);
+    app.add_option("--keep-fd", keep_fds, "Pass descriptor N on to the program (repeatable)")
+        ->type_name("N")
+        ->allow_extra_args(false);
+    app.add_option("--seccomp", options.seccomp, "default (the built-in profile), off, or a profile FILE")
+        ->type_name("PROFILE");
+
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
         app.parse(reversed);
@@ -137,7 +198,6 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         return result;
     }
 
-    Options& options = result.options;
     options.net = parse_net(net);
     std::vector<std::string> command = app.remaining();
     if (!command.empty() && command.front() == "--") command.erase(command.begin());
@@ -151,6 +211,35 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (!options.dns.empty() && options.net != NetMode::nat) fail("--dns", "only with --net=nat");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
+
+    for (const auto& list : unshare) options.extra_namespaces |= parse_unshare(list, options.user_namespace);
+    if (options.hostname) {
+        if (options.hostname->empty() || options.hostname->size() > 64)
+            fail("--hostname", "a hostname has 1 to 64 characters");
+        options.extra_namespaces |= CLONE_NEWUTS;
+    }
+    // Mounts happen in the order given, whatever their kind: a later bind may cover an earlier tmpfs.
+    std::map<const CLI::Option*, size_t> taken;
+    for (const CLI::Option* option : app.parse_order()) {
+        auto kind = option == tmpfs ? runtime::MountRequest::Kind::tmpfs
+                  : option == bind  ? runtime::MountRequest::Kind::bind
+                  : option == ro_bind ? runtime::MountRequest::Kind::ro_bind
+                                      : std::optional<runtime::MountRequest::Kind>();
+        if (!kind) continue;
+        options.mounts.push_back(runtime::parse_mount(*kind, option->results().at(taken[option]++)));
+    }
+    for (const auto& list : cap_add) options.capabilities.bits |= runtime::parse_capabilities(list).bits;
+    if (options.user && options.user->empty()) fail("--user", "no user given");
+    if (options.chdir && (options.chdir->empty() || (*options.chdir)[0] != '/'))
+        fail("--chdir " + *options.chdir, "must be an absolute path");
+    for (const auto& assignment : setenv) {
+        size_t equals = assignment.find('=');
+        if (equals == 0 || equals == std::string::npos) fail("--setenv " + assignment, "expected K=V");
+        options.setenv.push_back(assignment);
+    }
+    for (const auto& limit : rlimits) options.rlimits.push_back(runtime::parse_rlimit(limit));
+    for (const auto& fd : keep_fds) options.keep_fds.push_back(parse_fd(fd));
+    if (options.seccomp.empty()) fail("--seccomp", "give default, off or a profile file");
     return result;
 }
 

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "base/ip_address.h"
+#include "runtime/capabilities.h"
+#include "runtime/process_settings.h"
 
 namespace nsrun::cli {
 
@@ -19,6 +21,21 @@ struct Options {
     Ipv4Cidr subnet;
     bool verbose = false;
     std::vector<std::string> command;  // program and arguments
+
+    // Isolation beyond the network (pid and mount namespaces are always new).
+    int extra_namespaces = 0;  // CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME
+    bool user_namespace = false;
+    std::optional<std::string> hostname;
+    bool read_only = false;
+    std::vector<runtime::MountRequest> mounts;  // in command-line order
+    runtime::CapabilitySet capabilities;
+    std::optional<std::string> user;  // --user as given; resolved against the password database at launch
+    std::optional<std::string> chdir;
+    bool clearenv = false;
+    std::vector<std::string> setenv;  // "K=V", applied in order after --clearenv
+    std::vector<runtime::ResourceLimit> rlimits;
+    std::vector<int> keep_fds;
+    std::string seccomp = "default";
 };
 
 struct ParseResult {

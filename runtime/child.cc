@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,15 +110,49 @@ int mount_resolv_conf(const char* content, size_t size) {
     return err;
 }
 
+int set_read_only(int dirfd, const char* path, unsigned flags) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    return ::syscall(SYS_mount_setattr, dirfd, path, flags | AT_RECURSIVE, &attr, sizeof attr) < 0 ? errno : 0;
+}
+
+// A recursive bind through the new mount API, so a read-only one is read-only all the way down before it is
+// ever visible.
+int bind_mount(const MountRequest& request) {
+    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, request.source.c_str(),
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (tree < 0) return errno;
+    int err = 0;
+    if (request.kind == MountRequest::Kind::ro_bind) err = set_read_only(tree, "", AT_EMPTY_PATH);
+    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, request.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        err = errno;
+    ::close(tree);
+    return err;
+}
+
 void prepare_mounts(const ChildPlan& plan) {
     // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "making the sandbox's mounts private");
+    if (plan.read_only_root)
+        if (int err = set_read_only(AT_FDCWD, "/", 0))
+            report_and_exit(plan.channel_fd, kStatusNsrunError, err, "making the file system read-only");
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
     if (plan.resolv_conf)
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
+    for (size_t i = 0; i < plan.mount_count; ++i) {
+        const MountRequest& request = plan.mounts[i];
+        if (request.kind == MountRequest::Kind::tmpfs) {
+            if (::mount("tmpfs", request.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, plan.tmpfs_options) < 0)
+                report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "--tmpfs ", request.target.c_str());
+        } else if (int err = bind_mount(request)) {
+            report_and_exit(plan.channel_fd, kStatusNsrunError, err,
+                            request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ",
+                            request.source.c_str());
+        }
+    }
 }
 
 // execvp() without allocation; remembers EACCES the way execvp does, so a program that exists but cannot be
@@ -151,16 +187,47 @@ int exec_program(const ChildPlan& plan) {
     }
 }
 
+void switch_identity(const ChildPlan& plan) {
+    int channel = plan.channel_fd;
+    if (plan.set_groups && ::setgroups(1, &plan.gid) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the supplementary groups");
+    // Keep the permitted set across setuid so the bounding set can still be emptied and --cap-add kept.
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "--user: keeping capabilities across setuid");
+    if (::setresgid(plan.gid, plan.gid, plan.gid) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the group id");
+    if (::setresuid(plan.uid, plan.uid, plan.uid) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the user id");
+}
+
+// Every descriptor but 0, 1, 2 and the --keep-fd ones closes at exec: nothing nsrun or its caller holds
+// reaches the program.
+void close_descriptors_on_exec(const ChildPlan& plan) {
+    unsigned next = 3;
+    for (size_t i = 0; i <= plan.keep_fd_count; ++i) {
+        unsigned kept = i < plan.keep_fd_count ? unsigned(plan.keep_fds[i]) : ~0U;
+        if (kept > next && ::syscall(SYS_close_range, next, kept == ~0U ? ~0U : kept - 1, CLOSE_RANGE_CLOEXEC) < 0)
+            report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "marking inherited descriptors close-on-exec");
+        if (kept == ~0U) break;
+        if (::fcntl(int(kept), F_SETFD, 0) < 0)
+            report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "--keep-fd");
+        next = kept + 1;
+    }
+}
+
 [[noreturn]] void run_program(const ChildPlan& plan) {
     int channel = plan.channel_fd;
+    for (size_t i = 0; i < plan.rlimit_count; ++i)
+        if (::setrlimit(__rlimit_resource(plan.rlimits[i].resource), &plan.rlimits[i].value) < 0)
+            report_and_exit(channel, kStatusNsrunError, errno, "--rlimit");
+    if (plan.switch_identity) switch_identity(plan);
+    if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
     const char* failed_step = "dropping capabilities";
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting no_new_privs");
     if (int err = apply_capabilities(plan.capabilities, &failed_step); err < 0)
         report_and_exit(channel, kStatusNsrunError, -err, failed_step);
-    // Every descriptor but 0, 1 and 2 closes at exec: nothing nsrun or its caller holds reaches the program.
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "marking inherited descriptors close-on-exec");
+    close_descriptors_on_exec(plan);
     if (::sigprocmask(SIG_SETMASK, &plan.program_sigmask, nullptr) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "restoring the signal mask");
     // Last before exec, so that nsrun's own set-up needs nothing the filter refuses.

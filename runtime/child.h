@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "runtime/capabilities.h"
+#include "runtime/process_settings.h"
 #include "runtime/seccomp_filter.h"
 
 namespace nsrun::runtime {
@@ -35,6 +36,19 @@ struct ChildPlan {
     const char* hostname;     // or nullptr
     const SeccompFilter* seccomp;
     CapabilitySet capabilities;
+    bool read_only_root;
+    const MountRequest* mounts;
+    const char* tmpfs_options;  // owned by the program's user, so --tmpfs is writable for it
+    size_t mount_count;
+    bool switch_identity;
+    bool set_groups;  // false in a user namespace, where setgroups() is denied
+    uid_t uid;
+    gid_t gid;
+    const char* chdir;  // or nullptr
+    const ResourceLimit* rlimits;
+    size_t rlimit_count;
+    const int* keep_fds;  // sorted
+    size_t keep_fd_count;
     sigset_t program_sigmask;  // the caller's mask, restored for the program
     sigset_t supervised;       // signals init waits for and forwards (plus SIGCHLD)
 };

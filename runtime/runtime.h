@@ -18,6 +18,7 @@
 #include "base/step_log.h"
 #include "base/unique_fd.h"
 #include "runtime/capabilities.h"
+#include "runtime/process_settings.h"
 #include "runtime/seccomp_filter.h"
 
 namespace nsrun::runtime {
@@ -34,6 +35,12 @@ struct SandboxSpec {
     std::optional<std::string> resolv_conf;    // what the program sees at /etc/resolv.conf
     SeccompFilter seccomp = SeccompFilter::off();
     CapabilitySet capabilities;                // kept by the program; everything else is dropped
+    bool read_only_root = false;               // the host's whole file system view read-only
+    std::vector<MountRequest> mounts;          // done in order, after /proc and resolv.conf
+    std::optional<Identity> identity;          // uid/gid the program runs as (default: nsrun's)
+    std::optional<std::string> chdir;
+    std::vector<ResourceLimit> rlimits;
+    std::vector<int> keep_fds;                 // passed on beside 0, 1 and 2
 };
 
 // The program could not be started; status() is 125, 126 or 127.

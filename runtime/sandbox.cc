@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <string>
 
 #include "runtime/child.h"
@@ -113,6 +114,28 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.hostname = spec.hostname ? spec.hostname->c_str() : nullptr;
     plan.seccomp = &spec.seccomp;
     plan.capabilities = spec.capabilities;
+    plan.read_only_root = spec.read_only_root;
+    plan.mounts = spec.mounts.data();
+    plan.mount_count = spec.mounts.size();
+    std::string tmpfs_options = "mode=0755";
+    if (spec.identity)
+        tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);
+    plan.tmpfs_options = tmpfs_options.c_str();
+    plan.switch_identity = spec.identity.has_value();
+    plan.set_groups = !spec.new_user;
+    if (spec.identity) {
+        plan.uid = spec.identity->uid;
+        plan.gid = spec.identity->gid;
+    }
+    plan.chdir = spec.chdir ? spec.chdir->c_str() : nullptr;
+    plan.rlimits = spec.rlimits.data();
+    plan.rlimit_count = spec.rlimits.size();
+    std::vector<int> keep_fds = spec.keep_fds;
+    std::sort(keep_fds.begin(), keep_fds.end());
+    for (int fd : keep_fds)
+        if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
+    plan.keep_fds = keep_fds.data();
+    plan.keep_fd_count = keep_fds.size();
 
     uid_t uid = ::geteuid();
     gid_t gid = ::getegid();
