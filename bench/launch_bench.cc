@@ -2,8 +2,8 @@
 // machine (frequency, caches, a noisy neighbour) spreads evenly over every case instead of biasing one.
 //
 // Each run is posix_spawn + wait, timed with CLOCK_MONOTONIC, stdin/stdout/stderr on /dev/null. Round r runs
-// every case once, starting at case (r mod n) and going round, so no case always runs first or right after the
-// same neighbour. A few untimed warm-up rounds come first (page cache, first-use set-up such as nsrun's shared
+// every case once, starting at case (r mod n) and going round, so no case always runs first (--shuffle draws a
+// random order each round instead, so that no case nearly always follows the same neighbour either). A few untimed warm-up rounds come first (page cache, first-use set-up such as nsrun's shared
 // nftables table). Every run must exit 0: a failure aborts, after re-running that command once with its stderr
 // shown. The program runs in whatever network namespace it is started in.
 //
@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ struct Case {
   std::vector<std::string> argv;  // argv[0] resolved to a path once, so PATH search is not timed
   long rounds = -1;               // timed rounds this case takes part in; -1 = every round
   std::vector<double> samples_ms;
+  std::vector<long> sample_round;         // the timed round of each sample
+  std::vector<std::string> sample_after;  // the case that ran just before it (the kernel may still be tearing
+                                          // down that one's namespaces), for --raw
 };
 
 struct Ratio {
@@ -60,6 +64,8 @@ struct Options {
   std::string raw_path;
   bool fail_on_target = false;
   bool progress = true;
+  bool shuffle = false;
+  unsigned seed = 1;
 };
 
 [[noreturn]] void die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,7 +91,11 @@ void usage(FILE* out) {
       "  --ratio A/B[<=X|>=X]   also print median(A)/median(B), checked against a target when given\n"
       "  --timeout S            a run taking longer is killed and counts as a failure (default 30)\n"
       "  --max-seconds S        stop starting rounds after S seconds and report what was measured (default 600)\n"
-      "  --raw FILE             write every timed sample to FILE as CSV (case,round,ms)\n"
+      "  --raw FILE             write every timed sample to FILE as CSV (case,round,after,ms; after = the case\n"
+      "                         run just before, whose namespaces the kernel may still be tearing down)\n"
+      "  --shuffle              run each round's cases in a random order (seeded) instead of rotating: with\n"
+      "                         rotation a case nearly always follows the same neighbour\n"
+      "  --seed N               seed for --shuffle (default 1)\n"
       "  --fail-on-target       exit 3 when a ratio misses its target\n"
       "  --no-progress          do not report progress on stderr\n",
       out);
@@ -247,6 +257,10 @@ Options parse_args(int argc, char** argv) {
       o.raw_path = next();
     } else if (arg == "--fail-on-target") {
       o.fail_on_target = true;
+    } else if (arg == "--shuffle") {
+      o.shuffle = true;
+    } else if (arg == "--seed") {
+      o.seed = unsigned(parse_long("--seed", next(), 0, 4294967295L));
     } else if (arg == "--no-progress") {
       o.progress = false;
     } else {
@@ -377,8 +391,8 @@ int main(int argc, char** argv) {
   char netns[64] = "?";
   ssize_t nl = readlink("/proc/self/ns/net", netns, sizeof netns - 1);
   if (nl > 0) netns[nl] = '\0';
-  std::printf("launch_bench: %zu cases, %ld warm-up + %ld timed rounds, interleaved; network namespace %s\n",
-              o.cases.size(), o.warmup, o.rounds, netns);
+  std::printf("launch_bench: %zu cases, %ld warm-up + %ld timed rounds, interleaved (%s); network namespace %s\n",
+              o.cases.size(), o.warmup, o.rounds, o.shuffle ? "shuffled order" : "rotating order", netns);
   std::fflush(stdout);
 
   const size_t n = o.cases.size();
@@ -387,6 +401,9 @@ int main(int argc, char** argv) {
   long done_rounds = 0;
   bool cut_short = false;
   int last_progress_pct = -1;
+  std::string previous = "-";
+  std::mt19937 rng(o.seed);
+  std::vector<size_t> order(n);
 
   for (long round = 0; round < total_rounds; ++round) {
     const bool warm = round < o.warmup;
@@ -395,8 +412,10 @@ int main(int argc, char** argv) {
       cut_short = true;
       break;
     }
+    for (size_t k = 0; k < n; ++k) order[k] = (size_t(round) + k) % n;
+    if (o.shuffle) std::shuffle(order.begin(), order.end(), rng);
     for (size_t k = 0; k < n; ++k) {
-      Case& c = o.cases[(size_t(round) + k) % n];
+      Case& c = o.cases[order[k]];
       if (!warm && !runs_in_round(c.rounds, o.rounds, timed_round)) continue;
       RunResult r = run_once(c, o.timeout_s, false);
       if (!r.ok) {
@@ -410,7 +429,12 @@ int main(int argc, char** argv) {
                      again.ok ? "succeeded (the failure is intermittent)" : again.what.c_str());
         return 1;
       }
-      if (!warm) c.samples_ms.push_back(r.ms);
+      if (!warm) {
+        c.samples_ms.push_back(r.ms);
+        c.sample_round.push_back(timed_round);
+        c.sample_after.push_back(previous);
+      }
+      previous = c.name;
     }
     if (!warm) ++done_rounds;
     if (o.progress) {
@@ -430,9 +454,11 @@ int main(int argc, char** argv) {
   if (!o.raw_path.empty()) {
     FILE* f = std::fopen(o.raw_path.c_str(), "w");
     if (!f) die("cannot write %s: %s", o.raw_path.c_str(), std::strerror(errno));
-    std::fprintf(f, "case,sample,ms\n");
+    std::fprintf(f, "case,round,after,ms\n");
     for (auto& c : o.cases)
-      for (size_t i = 0; i < c.samples_ms.size(); ++i) std::fprintf(f, "%s,%zu,%.4f\n", c.name.c_str(), i, c.samples_ms[i]);
+      for (size_t i = 0; i < c.samples_ms.size(); ++i)
+        std::fprintf(f, "%s,%ld,%s,%.4f\n", c.name.c_str(), c.sample_round[i], c.sample_after[i].c_str(),
+                     c.samples_ms[i]);
     std::fclose(f);
   }
 

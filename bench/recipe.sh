@@ -5,8 +5,10 @@
 # it adds a veth, an address and a MASQUERADE rule to the namespace it runs in, and removes them again.
 #
 # Names carry this shell's pid so runs never collide; RECIPE_PREFIX (set by run.sh) lets a caller find and
-# remove what a killed run left behind. Addresses are documentation ones (203.0.113.0/24): a /30 from the upper
-# half picked by pid, the host end .1 of it and the sandbox .2, like the article's 10.200.1.1 and .2.
+# remove what a killed run left behind. Addresses are documentation ones: a /30 from 203.0.113.128/25 picked by
+# pid, the host end .1 of it and the sandbox .2, like the article's 10.200.1.1 and .2. The lower half is
+# nsrun's pool in run.sh: the host veth outlives `ip netns del` by a moment (the kernel tears namespaces down
+# asynchronously), and nsrun refuses a pool that overlaps a host route.
 set -euo pipefail
 
 prefix=${RECIPE_PREFIX:-nsrbench-recipe}

@@ -7,18 +7,23 @@
 # launch_bench once, which times these interleaved, round by round:
 #   unshare      unshare -n true                                   the floor: an empty network namespace
 #   nsrun-none   nsrun --net=none -- true
-#   nsrun-nat    nsrun --net=nat --subnet=203.0.113.0/24 -- true   veth pair + address + NAT
+#   nsrun-nat    nsrun --net=nat --subnet=203.0.113.0/25 -- true   veth pair + address + NAT
 #   recipe       bash bench/recipe.sh                              the same by hand with ip(8) and iptables(8)
 #   bwrap        bwrap --unshare-net --dev-bind / / true           when installed (no NAT: only lo)
 #   firejail     firejail --quiet --noprofile --net=none true      when installed
 # and prints medians with p10/p90 and the ratios nsrun-nat/unshare (target <= 2), recipe/nsrun-nat
 # (target >= 15) and nsrun-none/unshare. The machine's own network namespace is never touched.
 #
+# nsrun's pool is the lower half of 203.0.113.0/24 and the recipe's addresses the upper half: `ip netns del`
+# returns before the kernel has torn the namespace down, so a recipe's host veth and its route outlive the
+# recipe by a moment, and nsrun rightly refuses a pool that overlaps a route the host has.
+#
 # Options:
 #   --rounds N         timed rounds for the fast cases (default 200)
 #   --slow-rounds N    timed rounds for recipe and firejail (default: the same as --rounds, at most 200)
 #   --warmup N         untimed rounds first (default 5); they also pay nsrun's one-time nftables set-up
 #   --raw FILE         also write every sample as CSV
+#   --shuffle          draw each round's order at random (seeded) instead of rotating it
 #   --skip-nsrun       benchmark the other cases when nsrun does not build (NSRUN=path picks a binary)
 #   --fail-on-target   exit 3 when a ratio misses its target
 set -euo pipefail
@@ -32,6 +37,7 @@ warmup=5
 raw=
 skip_nsrun=0
 fail_on_target=
+shuffle=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
@@ -45,6 +51,7 @@ while (($#)); do
     --raw=*) raw=$(realpath -m "${1#*=}"); shift ;;
     --skip-nsrun) skip_nsrun=1; shift ;;
     --fail-on-target) fail_on_target=--fail-on-target; shift ;;
+    --shuffle) shuffle=--shuffle; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -69,6 +76,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 mem=$(awk '/^MemTotal:/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)
 echo "== machine: $(nproc) cores, ${cpu:-unknown CPU}, $mem, kernel $(uname -r), $os"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "== load average at start: $(load) (anything else running on the machine shows up as noise, mostly in p90)"
 echo "== nsrun $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo ' (work tree has changes)'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 
 # --- build ---
@@ -112,6 +121,7 @@ rm -f "$build_log"
 # --- the bench host: a throwaway network namespace with a dummy uplink ---
 bench_ns="nsrun-bench-$$"
 export RECIPE_PREFIX="nsrb$$r"   # recipe.sh names its namespaces "$RECIPE_PREFIX-<pid>"
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   local ns n=0
   # Namespaces a killed recipe run left behind (bounded: at most one per round, and we stop at 1000).
@@ -144,7 +154,7 @@ cases=(--case "unshare=unshare -n true")
 ratios=()
 if ((have_nsrun)); then
   cases+=(--case "nsrun-none=$nsrun --net=none -- true"
-          --case "nsrun-nat=$nsrun --net=nat --subnet=203.0.113.0/24 -- true")
+          --case "nsrun-nat=$nsrun --net=nat --subnet=203.0.113.0/25 -- true")
   ratios+=(--ratio "nsrun-nat/unshare<=2" --ratio "recipe/nsrun-nat>=15" --ratio "nsrun-none/unshare"
            --ratio "nsrun-nat/nsrun-none")
 fi
@@ -163,6 +173,9 @@ else
   echo "== firejail is not installed: its case is SKIPPED (apt-get install firejail)"
 fi
 
-echo "== bench host: network namespace $bench_ns, uplink0 198.51.100.2/24 ($uplink_kind), sandbox pool 203.0.113.0/24"
+echo "== bench host: network namespace $bench_ns, uplink0 198.51.100.2/24 ($uplink_kind), nsrun's pool 203.0.113.0/25, recipe's 203.0.113.128/25"
+rc=0
 ip netns exec "$bench_ns" "$launch_bench" "${cases[@]}" "${ratios[@]}" --baseline unshare \
-  --rounds "$rounds" --warmup "$warmup" --max-seconds 600 ${raw:+--raw "$raw"} $fail_on_target
+  --rounds "$rounds" --warmup "$warmup" --max-seconds 600 ${raw:+--raw "$raw"} $fail_on_target $shuffle || rc=$?
+echo "== load average at the end: $(load)"
+exit "$rc"
