@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         auto parsed = nsrun::cli::parse_command_line(args, nsrun::cli::Sources::of_process());
+        if (parsed.action == nsrun::cli::ParseResult::Action::list || parsed.action == nsrun::cli::ParseResult::Action::exec)
+            nsrun::fail(args[0], "not implemented yet");
         if (parsed.action != nsrun::cli::ParseResult::Action::run) {
             std::fputs(parsed.text.c_str(), stdout);
             return 0;

@@ -56,11 +56,49 @@ int parse_fd(const std::string& text) {
     return int(*fd);
 }
 
-NetMode parse_net(const std::string& text) {
+NetMode parse_net(const std::string& text, std::string& move_interface) {
     if (text == "none") return NetMode::none;
     if (text == "nat") return NetMode::nat;
     if (text == "host") return NetMode::host;
-    fail("--net " + text, "must be none, nat or host");
+    if (text.starts_with("move:")) {
+        move_interface = text.substr(5);
+        if (move_interface.empty() || move_interface.size() > 15 || move_interface.find('/') != std::string::npos ||
+            move_interface == "." || move_interface == "..")
+            fail("--net " + text, "not an interface name");
+        return NetMode::move;
+    }
+    fail("--net " + text, "must be none, nat, host or move:IFACE");
+}
+
+bool parse_on_off(const std::string& option, const std::string& text) {
+    if (text == "on") return true;
+    if (text == "off") return false;
+    fail(option + " " + text, "must be on or off");
+}
+
+// nsrun list [--json] | nsrun exec NAME [--] PROGRAM [ARGS...]
+ParseResult parse_subcommand(const std::vector<std::string>& args) {
+    ParseResult result;
+    if (args[0] == "list") {
+        result.action = ParseResult::Action::list;
+        for (size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--json") result.json = true;
+            else fail("list", "unknown argument '" + args[i] + "' (nsrun list [--json])");
+        }
+        return result;
+    }
+    result.action = ParseResult::Action::exec;
+    size_t i = 1;
+    for (; i < args.size() && args[i].starts_with("-") && args[i] != "--"; ++i) {
+        if (args[i] == "-v" || args[i] == "--verbose") result.options.verbose = true;
+        else fail("exec", "unknown option " + args[i] + " (nsrun exec NAME [--] PROGRAM [ARGS...])");
+    }
+    if (i == args.size()) fail("exec", "no sandbox name given (nsrun exec NAME [--] PROGRAM [ARGS...])");
+    result.target = net::parse_sandbox_name(args[i++]);
+    if (i < args.size() && args[i] == "--") ++i;
+    if (i == args.size() || args[i].empty()) fail("exec", "no program given (nsrun exec NAME [--] PROGRAM [ARGS...])");
+    result.options.command.assign(args.begin() + long(i), args.end());
+    return result;
 }
 
 std::string trim(const std::string& s) {
@@ -124,6 +162,7 @@ Sources Sources::of_process() {
 }
 
 ParseResult parse_command_line(const std::vector<std::string>& args, const Sources& sources) {
+    if (!args.empty() && (args[0] == "list" || args[0] == "exec")) return parse_subcommand(args);
     CLI::App app{"Run a program in its own network namespace (and pid and mount namespaces).", "nsrun"};
     app.formatter(std::make_shared<UsageFormatter>());
     app.set_help_flag();
@@ -152,6 +191,20 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
                                          std::string("Address pool for --net=nat (default ") + net::kDefaultPool + ")")
         ->type_name("CIDR");
     app.add_flag("-v,--verbose", result.options.verbose, "Log each set-up step with its duration on stderr");
+    std::vector<std::string> publish, addresses;
+    std::optional<std::string> ipv6, name, gateway, rate;
+    app.add_option("-p,--publish", publish,
+                   "Publish the sandbox's PORT on the host's HOSTPORT (repeatable; --net=nat)")
+        ->type_name("[HOSTIP:]HOSTPORT:PORT[/tcp|/udp]")
+        ->allow_extra_args(false);
+    app.add_option("--ipv6", ipv6, "on (default: dual-stack where the host has IPv6) or off; --net=nat")->type_name("on|off");
+    app.add_flag("--allow-host", result.options.allow_host, "Let the sandbox reach the host's own services (--net=nat)");
+    app.add_option("--name", name, "Name the sandbox: ip netns, nsrun exec and nsrun list know it by NAME")->type_name("NAME");
+    app.add_option("--address", addresses, "Address for the moved interface (repeatable; --net=move:IFACE)")
+        ->type_name("A.B.C.D/N")
+        ->allow_extra_args(false);
+    app.add_option("--gateway", gateway, "Default route via IP (--net=move:IFACE)")->type_name("IP");
+    app.add_option("--rate", rate, "Limit the sandbox's bandwidth both ways, e.g. 10mbit (--net=nat)")->type_name("RATE");
 
     Options& options = result.options;
     std::vector<std::string> unshare, setenv, rlimits, keep_fds, cap_add;
@@ -198,7 +251,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         return result;
     }
 
-    options.net = parse_net(net);
+    options.net = parse_net(net, options.move_interface);
     std::vector<std::string> command = app.remaining();
     if (!command.empty() && command.front() == "--") command.erase(command.begin());
     else if (!command.empty() && command.front().size() > 1 && command.front()[0] == '-')
@@ -212,6 +265,32 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
 
+    bool nat = options.net == NetMode::nat, move = options.net == NetMode::move;
+    for (const auto& text : publish) options.publish.push_back(net::parse_port_mapping(text));
+    for (size_t i = 0; i < options.publish.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (options.publish[i].host_port == options.publish[j].host_port &&
+                options.publish[i].protocol == options.publish[j].protocol)
+                fail("--publish " + options.publish[i].str(), "that host port is already published by an earlier -p");
+    if (!options.publish.empty() && !nat) fail("--publish", "only with --net=nat");
+    if (ipv6) {
+        options.ipv6 = parse_on_off("--ipv6", *ipv6);
+        if (!nat) fail("--ipv6", "only with --net=nat");
+    }
+    if (options.allow_host && !nat) fail("--allow-host", "only with --net=nat");
+    if (name) options.name = net::parse_sandbox_name(*name);
+    for (const auto& text : addresses) options.addresses.push_back(net::parse_interface_address(text));
+    if (!options.addresses.empty() && !move) fail("--address", "only with --net=move:IFACE");
+    if (gateway) {
+        auto address = Ipv4::parse(*gateway);
+        if (!address) fail("--gateway " + *gateway, "not an IPv4 address");
+        options.gateway = *address;
+        if (!move) fail("--gateway", "only with --net=move:IFACE");
+    }
+    if (rate) {
+        options.rate = net::parse_rate(*rate);
+        if (!nat) fail("--rate", "only with --net=nat");
+    }
     for (const auto& list : unshare) options.extra_namespaces |= parse_unshare(list, options.user_namespace);
     if (options.hostname) {
         if (options.hostname->empty() || options.hostname->size() > 64)

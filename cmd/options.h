@@ -8,17 +8,26 @@
 #include <vector>
 
 #include "base/ip_address.h"
+#include "netsetup/network_options.h"
 #include "runtime/capabilities.h"
 #include "runtime/process_settings.h"
 
 namespace nsrun::cli {
 
-enum class NetMode { none, nat, host };
+enum class NetMode { none, nat, host, move };
 
 struct Options {
     NetMode net = NetMode::none;
     std::vector<Ipv4> dns;
     Ipv4Cidr subnet;
+    std::vector<net::PortMapping> publish;   // -p, nat only
+    bool ipv6 = true;                         // --ipv6=on|off, nat only
+    bool allow_host = false;                  // --allow-host, nat only
+    std::optional<std::string> name;          // --name
+    std::string move_interface;               // --net=move:IFACE
+    std::vector<net::InterfaceAddress> addresses;  // --address, move only
+    std::optional<Ipv4> gateway;              // --gateway, move only
+    std::optional<uint64_t> rate;             // --rate in bytes/s, nat only
     bool verbose = false;
     std::vector<std::string> command;  // program and arguments
 
@@ -39,9 +48,11 @@ struct Options {
 };
 
 struct ParseResult {
-    enum class Action { run, print_help, print_version } action = Action::run;
+    enum class Action { run, print_help, print_version, list, exec } action = Action::run;
     Options options;
-    std::string text;  // for print_help / print_version
+    std::string text;   // for print_help / print_version
+    bool json = false;  // list --json
+    std::string target; // exec: the name of the running sandbox to join
 };
 
 // Where settings come from besides the command line: the environment (NSRUN_SUBNET, NSRUN_CONFIG) and the

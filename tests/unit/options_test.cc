@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{""}, {}, {}, "program name is empty"},
         BadInput{{"--bogus", "x"}, {}, {}, "unknown option --bogus"},
         BadInput{{"-z", "x"}, {}, {}, "unknown option -z"},
-        BadInput{{"--net=bogus", "x"}, {}, {}, "must be none, nat or host"},
+        BadInput{{"--net=bogus", "x"}, {}, {}, "must be none, nat, host or move:IFACE"},
         BadInput{{"--net=", "x"}, {}, {}, "--net"},
         BadInput{{"--net"}, {}, {}, "--net"},
         BadInput{{"--net=nat", "--dns=999.1.1.1", "x"}, {}, {}, "--dns 999.1.1.1: not an IPv4 address"},
