@@ -130,6 +130,15 @@ int bind_mount(const MountRequest& request) {
     return err;
 }
 
+int write_file(const char* path, const char* text) {
+    int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    size_t size = std::strlen(text);
+    int err = ::write(fd, text, size) == ssize_t(size) ? 0 : errno;
+    ::close(fd);
+    return err;
+}
+
 void prepare_mounts(const ChildPlan& plan) {
     // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
@@ -274,9 +283,14 @@ void run_child(const ChildPlan& plan) noexcept {
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prepare_mounts(plan);
-    if (plan.new_network)
+    if (plan.new_network) {
         if (int err = bring_up_loopback())
             report_and_exit(channel, kStatusNsrunError, err, "bringing up the sandbox's loopback");
+        // The port space is the sandbox's own, so its servers may bind 80 or 53 without any capability, as in
+        // Docker.
+        if (int err = write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"))
+            report_and_exit(channel, kStatusNsrunError, err, "opening the sandbox's low ports");
+    }
     if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the hostname");
     expect_byte(channel, kGo);
