@@ -39,20 +39,21 @@ ResolverFile parse(const std::string& text) {
     return file;
 }
 
-bool is_loopback(const std::string& server) {
+// A server the sandbox can use: an address (glibc ignores anything else; a scoped fe80::1%eth0 names a host
+// interface the sandbox does not have) that is not on the host's loopback.
+bool usable_from_sandbox(const std::string& server) {
     in_addr v4;
-    if (inet_pton(AF_INET, server.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET, server.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) != 127;
     in6_addr v6;
     if (inet_pton(AF_INET6, server.c_str(), &v6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&v6) ||
-               (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
-    return false;  // a scoped or odd entry: leave it to the resolver
+        return !IN6_IS_ADDR_LOOPBACK(&v6) && !(IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    return false;
 }
 
 std::vector<std::string> reachable(const std::vector<std::string>& servers) {
     std::vector<std::string> result;
     for (const auto& server : servers)
-        if (!is_loopback(server)) result.push_back(server);
+        if (usable_from_sandbox(server)) result.push_back(server);
     return result;
 }
 
