@@ -11,6 +11,7 @@
 //                --baseline unshare --ratio 'nat/unshare<=2' --rounds 200
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -66,6 +67,9 @@ struct Options {
   bool progress = true;
   bool shuffle = false;
   unsigned seed = 1;
+  long concurrent = 1;       // copies of a case's command started at once per run
+  std::string settle_links;  // after each run, wait until no interface with this prefix is left
+  std::string summary_path;  // append "case runs median p10 p90" lines (tab-separated) for scripts
 };
 
 [[noreturn]] void die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -96,6 +100,11 @@ void usage(FILE* out) {
       "  --shuffle              run each round's cases in a random order (seeded) instead of rotating: with\n"
       "                         rotation a case nearly always follows the same neighbour\n"
       "  --seed N               seed for --shuffle (default 1)\n"
+      "  --concurrent N         each run starts N copies of the command at once and lasts from the first\n"
+      "                         start to the last exit; all N must exit 0 (default 1)\n"
+      "  --settle-links PREFIX  after each run, wait (untimed, at most --timeout) until no network interface\n"
+      "                         named PREFIX* is left in this namespace (its teardown is asynchronous)\n"
+      "  --summary FILE         append one tab-separated line per case to FILE: name, runs, median, p10, p90 (ms)\n"
       "  --fail-on-target       exit 3 when a ratio misses its target\n"
       "  --no-progress          do not report progress on stderr\n",
       out);
@@ -261,6 +270,13 @@ Options parse_args(int argc, char** argv) {
       o.shuffle = true;
     } else if (arg == "--seed") {
       o.seed = unsigned(parse_long("--seed", next(), 0, 4294967295L));
+    } else if (arg == "--concurrent") {
+      o.concurrent = parse_long("--concurrent", next(), 1, 100000);
+    } else if (arg == "--settle-links") {
+      o.settle_links = next();
+      if (o.settle_links.empty()) die("--settle-links wants a non-empty prefix");
+    } else if (arg == "--summary") {
+      o.summary_path = next();
     } else if (arg == "--no-progress") {
       o.progress = false;
     } else {
@@ -299,8 +315,16 @@ struct RunResult {
   std::string what;  // why it failed
 };
 
-// Runs one command to completion. stderr goes to /dev/null unless show_stderr (used for the diagnostic re-run).
-RunResult run_once(const Case& c, double timeout_s, bool show_stderr) {
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
+// Runs `copies` instances of one command at once and times from before the first spawn to the exit of the
+// last (copies = 1: one command, start to finish). stderr goes to /dev/null unless show_stderr (used for the
+// diagnostic re-run). Every instance must exit 0.
+RunResult run_batch(const Case& c, long copies, double timeout_s, bool show_stderr) {
   std::vector<char*> argv;
   for (auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -312,51 +336,84 @@ RunResult run_once(const Case& c, double timeout_s, bool show_stderr) {
   if (!show_stderr) posix_spawn_file_actions_adddup2(&fa, 1, 2);
 
   RunResult r;
-  pid_t pid = -1;
+  struct Child {
+    pid_t pid;
+    int pidfd;  // a pidfd lets the wait have a time limit without signals (microseconds per child)
+  };
+  std::vector<Child> running;
+  running.reserve(size_t(copies));
   const double t0 = now_s();
-  int err = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (err != 0) {
-    r.what = std::string("cannot start it: ") + std::strerror(err);
-    return r;
-  }
-  // A pidfd lets the wait have a time limit without signals; it costs two system calls (microseconds).
-  int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
-    int left_ms = int(timeout_s * 1000);
-    int n;
-    while ((n = poll(&p, 1, left_ms)) < 0 && errno == EINTR) {
+  for (long i = 0; i < copies; ++i) {
+    pid_t pid = -1;
+    int err = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    if (err != 0) {
+      r.what = std::string("cannot start it: ") + std::strerror(err);
+      break;
     }
-    close(pidfd);
-    if (n == 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "took over %g s and was killed (--timeout)", timeout_s);
+    running.push_back({pid, int(syscall(SYS_pidfd_open, pid, 0))});
+  }
+  posix_spawn_file_actions_destroy(&fa);
+
+  const double deadline = t0 + timeout_s;
+  long failed = 0;
+  std::string first_failure;
+  while (!running.empty()) {
+    std::vector<pollfd> fds;
+    for (auto& ch : running) fds.push_back({ch.pidfd, POLLIN, 0});
+    int left_ms = std::max(0, int((deadline - now_s()) * 1000));
+    int n = poll(fds.data(), nfds_t(fds.size()), left_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      for (auto& ch : running) {
+        kill(ch.pid, SIGKILL);
+        waitpid(ch.pid, nullptr, 0);
+        if (ch.pidfd >= 0) close(ch.pidfd);
+      }
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%zu of %ld took over %g s and were killed (--timeout)", running.size(), copies,
+                    timeout_s);
       r.what = buf;
       return r;
     }
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      r.what = std::string("waitpid: ") + std::strerror(errno);
-      return r;
+    for (size_t k = fds.size(); k-- > 0;) {
+      // Without a pidfd (very old kernels) the wait below simply blocks.
+      if (fds[k].fd >= 0 && !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      int status = 0;
+      while (waitpid(running[k].pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (running[k].pidfd >= 0) close(running[k].pidfd);
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && failed++ == 0) first_failure = describe_status(status);
+      running.erase(running.begin() + long(k));
     }
   }
-  const double t1 = now_s();
-  r.ms = (t1 - t0) * 1e3;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  r.ms = (now_s() - t0) * 1e3;
+  if (!r.what.empty()) return r;
+  if (failed == 0) {
     r.ok = true;
-  } else if (WIFEXITED(status)) {
-    r.what = "exited with status " + std::to_string(WEXITSTATUS(status));
-  } else if (WIFSIGNALED(status)) {
-    r.what = std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  } else if (copies == 1) {
+    r.what = first_failure;
   } else {
-    r.what = "ended with wait status " + std::to_string(status);
+    r.what = std::to_string(failed) + " of " + std::to_string(copies) + " failed; the first " + first_failure;
   }
   return r;
+}
+
+// Waits until no network interface named PREFIX* is left in the current network namespace. Teardown of a
+// network namespace is asynchronous: a batch's veths outlive its processes for a moment, and the next batch
+// would find their names (and so their addresses) taken.
+bool settle_links(const std::string& prefix, double timeout_s) {
+  const double deadline = now_s() + timeout_s;
+  for (;;) {
+    bool any = false;
+    if (struct if_nameindex* names = if_nameindex()) {
+      for (struct if_nameindex* i = names; i->if_index != 0 && !any; ++i)
+        any = std::string_view(i->if_name).starts_with(prefix);
+      if_freenameindex(names);
+    }
+    if (!any) return true;
+    if (now_s() > deadline) return false;
+    usleep(10'000);
+  }
 }
 
 // Whether a case taking part in `want` of `total` rounds runs in round r (0-based): spread evenly.
@@ -393,6 +450,7 @@ int main(int argc, char** argv) {
   if (nl > 0) netns[nl] = '\0';
   std::printf("launch_bench: %zu cases, %ld warm-up + %ld timed rounds, interleaved (%s); network namespace %s\n",
               o.cases.size(), o.warmup, o.rounds, o.shuffle ? "shuffled order" : "rotating order", netns);
+  if (o.concurrent > 1) std::printf("launch_bench: each run starts %ld copies at once\n", o.concurrent);
   std::fflush(stdout);
 
   const size_t n = o.cases.size();
@@ -417,18 +475,22 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < n; ++k) {
       Case& c = o.cases[order[k]];
       if (!warm && !runs_in_round(c.rounds, o.rounds, timed_round)) continue;
-      RunResult r = run_once(c, o.timeout_s, false);
+      RunResult r = run_batch(c, o.concurrent, o.timeout_s, false);
       if (!r.ok) {
         std::fprintf(stderr, "launch_bench: case '%s' failed in %s round %ld: %s\n  command: %s\n",
                      c.name.c_str(), warm ? "warm-up" : "timed", warm ? round + 1 : timed_round + 1,
                      r.what.c_str(), c.command.c_str());
         std::fprintf(stderr, "launch_bench: running it once more with its stderr shown:\n");
         std::fflush(stderr);
-        RunResult again = run_once(c, o.timeout_s, true);
+        if (!o.settle_links.empty()) settle_links(o.settle_links, o.timeout_s);
+        RunResult again = run_batch(c, 1, o.timeout_s, true);
         std::fprintf(stderr, "launch_bench: the re-run %s\n",
                      again.ok ? "succeeded (the failure is intermittent)" : again.what.c_str());
         return 1;
       }
+      if (!o.settle_links.empty() && !settle_links(o.settle_links, o.timeout_s))
+        die("interfaces named %s* were still there %g s after case '%s' ended", o.settle_links.c_str(), o.timeout_s,
+            c.name.c_str());
       if (!warm) {
         c.samples_ms.push_back(r.ms);
         c.sample_round.push_back(timed_round);
@@ -459,6 +521,18 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < c.samples_ms.size(); ++i)
         std::fprintf(f, "%s,%ld,%s,%.4f\n", c.name.c_str(), c.sample_round[i], c.sample_after[i].c_str(),
                      c.samples_ms[i]);
+    std::fclose(f);
+  }
+
+  if (!o.summary_path.empty()) {
+    FILE* f = std::fopen(o.summary_path.c_str(), "a");
+    if (!f) die("cannot write %s: %s", o.summary_path.c_str(), std::strerror(errno));
+    for (auto& c : o.cases) {
+      std::vector<double> s = c.samples_ms;
+      std::sort(s.begin(), s.end());
+      std::fprintf(f, "%s\t%zu\t%.4f\t%.4f\t%.4f\n", c.name.c_str(), s.size(), quantile(s, 0.5), quantile(s, 0.1),
+                   quantile(s, 0.9));
+    }
     std::fclose(f);
   }
 
