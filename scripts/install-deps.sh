@@ -9,7 +9,7 @@ packages=(
   # the lab of network namespaces the demo, the tests and the benchmark run in
   iproute2 nftables iptables dnsmasq-base curl python3 procps psmisc util-linux iputils-ping
   # benchmark and fuzzing
-  iperf3 hyperfine clang libclang-rt-14-dev
+  iperf3 slirp4netns hyperfine clang libclang-rt-14-dev
   # other launchers the benchmark compares with (bench/run.sh skips any that is missing)
   bubblewrap firejail
 )
