@@ -8,6 +8,7 @@
 #include "base/step_log.h"
 #include "cmd/options.h"
 #include "netsetup/netsetup.h"
+#include "netsetup/port_publish.h"
 #include "runtime/exit_status.h"
 #include "runtime/runtime.h"
 
@@ -68,12 +69,15 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
     nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
+    // After the clone (the child must not inherit the ports) and before the host changes at all.
+    nsrun::net::PublishedPorts published = nsrun::net::PublishedPorts::reserve(options.publish, log);
     std::optional<nsrun::net::NatNetwork> network;
     if (options.net == NetMode::nat) {
         nsrun::net::NatOptions nat{options.subnet,
                                    "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
         try {
             network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+            published.install(network->lease(), log);
         } catch (const nsrun::Error&) {
             sandbox.throw_child_failure();
             throw;

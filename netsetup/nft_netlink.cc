@@ -2,6 +2,7 @@
 
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <netlink/attr.h>
@@ -185,16 +186,58 @@ std::vector<uint8_t> xt_match(std::string_view name, uint32_t revision, std::spa
     return expression("match", d);
 }
 
-std::vector<uint8_t> accept() {
+namespace {
+std::vector<uint8_t> verdict(uint32_t code) {
     AttrWriter d;
     d.put_be32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
     size_t data = d.begin_nest(NFTA_IMMEDIATE_DATA);
     size_t verdict = d.begin_nest(NFTA_DATA_VERDICT);
-    d.put_be32(NFTA_VERDICT_CODE, NF_ACCEPT);
+    d.put_be32(NFTA_VERDICT_CODE, code);
     d.end_nest(verdict);
     d.end_nest(data);
     return expression("immediate", d);
 }
+}  // namespace
+
+std::vector<uint8_t> accept() { return verdict(NF_ACCEPT); }
+
+std::vector<uint8_t> drop() { return verdict(NF_DROP); }
+
+std::vector<uint8_t> payload_load(uint32_t base, uint32_t offset, uint32_t len) {
+    AttrWriter d;
+    d.put_be32(NFTA_PAYLOAD_DREG, NFT_REG_1);
+    d.put_be32(NFTA_PAYLOAD_BASE, base);
+    d.put_be32(NFTA_PAYLOAD_OFFSET, offset);
+    d.put_be32(NFTA_PAYLOAD_LEN, len);
+    return expression("payload", d);
+}
+
+std::vector<uint8_t> fib_daddr_type() {
+    AttrWriter d;
+    d.put_be32(NFTA_FIB_DREG, NFT_REG_1);
+    d.put_be32(NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+    d.put_be32(NFTA_FIB_FLAGS, NFTA_FIB_F_DADDR);
+    return expression("fib", d);
+}
+
+std::vector<uint8_t> immediate(uint32_t reg, std::span<const uint8_t> value) {
+    AttrWriter d;
+    d.put_be32(NFTA_IMMEDIATE_DREG, reg);
+    put_data_value(d, NFTA_IMMEDIATE_DATA, value);
+    return expression("immediate", d);
+}
+
+std::vector<uint8_t> dnat_ipv4(uint32_t address_reg, uint32_t port_reg) {
+    AttrWriter d;
+    d.put_be32(NFTA_NAT_TYPE, NFT_NAT_DNAT);
+    d.put_be32(NFTA_NAT_FAMILY, NFPROTO_IPV4);
+    d.put_be32(NFTA_NAT_REG_ADDR_MIN, address_reg);
+    d.put_be32(NFTA_NAT_REG_PROTO_MIN, port_reg);
+    d.put_be32(NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);  // as nft writes it; the kernel implies it too
+    return expression("nat", d);
+}
+
+std::vector<uint8_t> masquerade() { return expression("masq", AttrWriter{}); }
 
 }  // namespace expr
 
@@ -405,24 +448,33 @@ void Netlink::insert_rules(std::span<const RuleInsert> rules) {
             continue;
         doing += (i ? ", " : " ") + family_name(r.family) + " " + r.table + " " + r.chain;
     }
+    uint32_t first = take_seqs(uint32_t(rules.size() + 2));
+    commit(encode_insert_batch(rules, first), first, rules.size(), doing);
+}
+
+uint32_t Netlink::take_seqs(uint32_t count) {
     uint32_t first = seq_ + 1;
-    seq_ += uint32_t(rules.size() + 2);
-    std::vector<uint8_t> batch = encode_insert_batch(rules, first);
+    seq_ += count;
+    return first;
+}
+
+void Netlink::commit(std::span<const uint8_t> batch, uint32_t first, size_t acked, const std::string& doing) {
     if (::send(fd_.get(), batch.data(), batch.size(), 0) != ssize_t(batch.size()))
         throw_errno(doing + ": sending the batch");
-    // The kernel runs a batch synchronously inside send(), so every answer is queued by now: one per rule
-    // (NLM_F_ACK), or one for the batch as a whole if it was refused outright. Never block for more.
+    // The kernel runs a batch synchronously inside send(), so every answer is queued by now: one per message
+    // with NLM_F_ACK, or one for the batch as a whole if it was refused outright. Never block for more.
+    const uint32_t last = first + uint32_t(acked);
     size_t answered = 0;
     int first_error = 0;
-    while (answered < rules.size()) {
+    while (answered < acked) {
         ssize_t n = ::recv(fd_.get(), buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) fail(doing, "the kernel did not answer every rule");
+        if (n < 0 && errno == EAGAIN) fail(doing, "the kernel did not answer every message");
         if (n < 0) throw_errno(doing, errno);
         if (size_t(n) > buf_.size()) fail(doing, "answer larger than 64 KiB");
         int left = int(n);
         for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf_.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
-            if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > seq_) continue;
+            if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last) continue;
             int err = nlh->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))
                           ? EPROTO
                           : -static_cast<nlmsgerr*>(NLMSG_DATA(nlh))->error;

@@ -66,6 +66,16 @@ std::vector<uint8_t> ct_load(uint32_t key);  // into register 1
 std::vector<uint8_t> bitwise_and(uint32_t mask);  // register 1 &= mask (4 bytes, host order)
 std::vector<uint8_t> xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info);
 std::vector<uint8_t> accept();
+std::vector<uint8_t> drop();
+// `len` bytes at `offset` from NFT_PAYLOAD_NETWORK_HEADER or NFT_PAYLOAD_TRANSPORT_HEADER, into register 1.
+std::vector<uint8_t> payload_load(uint32_t base, uint32_t offset, uint32_t len);
+// The route type (RTN_LOCAL, ...) of the packet's destination address, into register 1: `fib daddr type`.
+std::vector<uint8_t> fib_daddr_type();
+// A constant into register `reg` (NFT_REG_1...).
+std::vector<uint8_t> immediate(uint32_t reg, std::span<const uint8_t> value);
+// dnat to the IPv4 address in register `address_reg` and the port in `port_reg`.
+std::vector<uint8_t> dnat_ipv4(uint32_t address_reg, uint32_t port_reg);
+std::vector<uint8_t> masquerade();
 }  // namespace expr
 
 struct RuleInsert {
@@ -115,6 +125,12 @@ public:
     std::vector<std::string> rule_comments(uint8_t family, std::string_view table, std::string_view chain);
     // Runs encode_insert_batch(rules) as one transaction; throws on any error with the kernel's reason.
     void insert_rules(std::span<const RuleInsert> rules);
+
+    // For transactions of other shapes: reserves `count` consecutive sequence numbers and returns the first.
+    uint32_t take_seqs(uint32_t count);
+    // Sends one batch whose begin message has sequence number first_seq and whose next `acked` messages carry
+    // NLM_F_ACK, and returns once the kernel has answered each of them; throws with the kernel's reason.
+    void commit(std::span<const uint8_t> batch, uint32_t first_seq, size_t acked, const std::string& doing);
 
 private:
     template <class OnReply>

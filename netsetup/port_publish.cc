@@ -1,0 +1,322 @@
+// Layout of one sandbox's table (N = its veth's number, S = its address, G = the gateway):
+//
+//   table ip nsrun_nsrN {                                  flags owner; comment "nsrun pid P: ..."
+//     chain prerouting  { type nat hook prerouting priority dstnat; }     from other machines and sandboxes
+//       fib daddr type local tcp dport 8080 dnat to S:80                  (ip daddr HOSTIP with a HOSTIP)
+//     chain output      { type nat hook output priority -100; }           from the host itself
+//       the same rules
+//     chain postrouting { type nat hook postrouting priority srcnat; }
+//       oifname "nsrN" ct status dnat ip saddr S masquerade               the sandbox calling its own port
+//       oifname "nsrN" ct status dnat ip saddr 127.0.0.0/8 masquerade     only with a loopback port
+//     chain localnet_guard { type filter hook prerouting priority raw; }  only with a loopback port
+//       iifname "nsrN" ip saddr 127.0.0.0/8 drop
+//       iifname "nsrN" ip daddr 127.0.0.0/8 drop
+//   }
+//
+// `fib daddr type local` is what Docker's `-m addrtype --dst-type LOCAL` is: every address of the host, and
+// nothing merely routed through it. 127.0.0.1:HOSTPORT from the host works as Docker's does without its
+// userland proxy: the output chain sends the connection to nsrN with source 127.0.0.1, which the kernel only
+// routes off the loopback device where route_localnet is on, and masquerade gives it the gateway's address so
+// the sandbox's reply comes back. route_localnet goes on this sandbox's host end only, and only when a port is
+// published on loopback; the guard then drops what the kernel would have dropped as martian without it, before
+// conntrack sees it: a sandbox sending from or to 127.0.0.0/8 (CVE-2020-8558 was kube-proxy forgetting that).
+// Legitimate replies arrive addressed to G and become 127.0.0.1 only in NAT, after the guard.
+//
+// The table lives in the host's ruleset as long as nsrun holds the socket that created it; nobody else can
+// change it (the kernel refuses other sockets' changes to an owned table). Forwarding is also allowed through
+// other programs' drop-policy forward chains, by the shared rule nat_rules.cc keeps there for DNAT'd
+// connections to nsr*.
+
+#include "netsetup/port_publish.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>  // before the kernel's headers, which then leave out what glibc defines
+#include <linux/filter.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
+
+#include "base/error.h"
+#include "netsetup/nft_netlink.h"
+
+namespace nsrun::net {
+
+namespace {
+
+constexpr uint16_t nft_type(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+
+bool on_every_address(const PortMapping& m) { return !m.host_ip || m.host_ip->value == 0; }
+
+bool on_loopback(const PortMapping& m) { return on_every_address(m) || (m.host_ip->value >> 24) == 127; }
+
+const char* protocol_name(PortMapping::Protocol p) { return p == PortMapping::Protocol::tcp ? "tcp" : "udp"; }
+
+// A piece of a rule: its words as nft prints them and its expressions, built side by side.
+struct Piece {
+    std::string text;
+    std::vector<uint8_t> bytes;
+};
+
+Piece operator+(Piece a, const Piece& b) {
+    a.text += (a.text.empty() || b.text.empty() ? "" : " ") + b.text;
+    a.bytes.insert(a.bytes.end(), b.bytes.begin(), b.bytes.end());
+    return a;
+}
+
+Piece join(std::string text, std::initializer_list<std::vector<uint8_t>> expressions) {
+    Piece p{std::move(text), {}};
+    for (const auto& e : expressions) p.bytes.insert(p.bytes.end(), e.begin(), e.end());
+    return p;
+}
+
+template <class T>
+std::span<const uint8_t> raw(const T& value) {
+    return {reinterpret_cast<const uint8_t*>(&value), sizeof value};
+}
+
+Piece interface_is(bool input, const std::string& name) {
+    char padded[IFNAMSIZ] = {};  // nft compares the whole IFNAMSIZ buffer for an exact name
+    std::memcpy(padded, name.data(), std::min(name.size(), sizeof padded - 1));
+    return join(std::string(input ? "iifname" : "oifname") + " \"" + name + "\"",
+                {nft::expr::meta_load(input ? NFT_META_IIFNAME : NFT_META_OIFNAME),
+                 nft::expr::cmp(NFT_CMP_EQ, raw(padded))});
+}
+
+constexpr uint32_t kSourceOffset = 12, kDestinationOffset = 16;  // in the IPv4 header
+
+Piece address_is(bool source, Ipv4 address) {
+    uint32_t be = address.network_order();
+    return join(std::string(source ? "ip saddr " : "ip daddr ") + address.str(),
+                {nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 4),
+                 nft::expr::cmp(NFT_CMP_EQ, raw(be))});
+}
+
+Piece address_is_loopback(bool source) {
+    const uint8_t first_byte = 127;
+    return join(std::string(source ? "ip saddr" : "ip daddr") + " 127.0.0.0/8",
+                {nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 1),
+                 nft::expr::cmp(NFT_CMP_EQ, raw(first_byte))});
+}
+
+Piece destination_is_local() {
+    const uint32_t local = RTN_LOCAL;
+    return join("fib daddr type local", {nft::expr::fib_daddr_type(), nft::expr::cmp(NFT_CMP_EQ, raw(local))});
+}
+
+Piece destination_port(PortMapping::Protocol protocol, uint16_t port) {
+    const uint8_t l4 = protocol == PortMapping::Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
+    const uint16_t be = htons(port);
+    return join(std::string(protocol_name(protocol)) + " dport " + std::to_string(port),
+                {nft::expr::meta_load(NFT_META_L4PROTO), nft::expr::cmp(NFT_CMP_EQ, raw(l4)),
+                 nft::expr::payload_load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), nft::expr::cmp(NFT_CMP_EQ, raw(be))});
+}
+
+Piece connection_is_dnat() {
+    const uint32_t zero = 0;
+    return join("ct status dnat", {nft::expr::ct_load(NFT_CT_STATUS), nft::expr::bitwise_and(IPS_DST_NAT),
+                                   nft::expr::cmp(NFT_CMP_NEQ, raw(zero))});
+}
+
+Piece dnat_to(Ipv4 address, uint16_t port) {
+    const uint32_t be_address = address.network_order();
+    const uint16_t be_port = htons(port);
+    return join("dnat to " + address.str() + ":" + std::to_string(port),
+                {nft::expr::immediate(NFT_REG_1, raw(be_address)), nft::expr::immediate(NFT_REG_2, raw(be_port)),
+                 nft::expr::dnat_ipv4(NFT_REG_1, NFT_REG_2)});
+}
+
+PublishRule rule(Piece p) { return {std::move(p.text), std::move(p.bytes)}; }
+
+std::string hook_name(uint32_t hook) {
+    switch (hook) {
+        case NF_INET_PRE_ROUTING: return "prerouting";
+        case NF_INET_LOCAL_OUT: return "output";
+        case NF_INET_POST_ROUTING: return "postrouting";
+        default: return "hook " + std::to_string(hook);
+    }
+}
+
+// Holds HOSTIP:HOSTPORT/proto: bound, never listening, so the kernel refuses anyone else the same binding
+// and nothing ever connects to it (the rules send every connection on to the sandbox before it could).
+UniqueFd hold_port(const PortMapping& m) {
+    const std::string doing = "--publish " + m.str();
+    const bool udp = m.protocol == PortMapping::Protocol::udp;
+    UniqueFd fd(::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    if (!fd) throw_errno(doing + ": opening a socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(m.host_port);
+    address.sin_addr.s_addr = on_every_address(m) ? htonl(INADDR_ANY) : m.host_ip->network_order();
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        const std::string port = std::to_string(m.host_port) + "/" + protocol_name(m.protocol);
+        if (errno == EADDRINUSE)
+            fail(doing, "host port " + (on_every_address(m) ? port : m.host_ip->str() + ":" + port) +
+                            " is already in use (published by another nsrun, or a service of the host's)");
+        if (errno == EADDRNOTAVAIL) fail(doing, m.host_ip->str() + " is not an address of this host");
+        throw_errno(doing + ": binding the host port");
+    }
+    if (udp) {
+        // A datagram that escapes the rules (a conntrack entry older than them) would queue here unread for
+        // the sandbox's whole life: refuse it at the socket instead.
+        sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+        sock_fprog program{1, drop_all};
+        if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+            throw_errno(doing + ": filtering the host port's socket");
+    }
+    return fd;
+}
+
+void turn_on_route_localnet(const std::string& host_link) {
+    const std::string path = "/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), "1\n", 2) != 2) throw_errno("turning on " + path);
+}
+
+}  // namespace
+
+std::string publish_table_name(std::string_view host_link) { return "nsrun_" + std::string(host_link); }
+
+PublishTable publish_table(const NatLease& lease, std::span<const PortMapping> mappings, pid_t owner) {
+    PublishTable table;
+    table.name = publish_table_name(lease.host_link);
+    table.comment = "nsrun pid " + std::to_string(owner) + ": ports published to " + lease.address.str() + " (" +
+                    lease.host_link + "); goes when that nsrun exits";
+    PublishChain prerouting{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, {}};
+    for (const PortMapping& m : mappings) {
+        table.route_localnet = table.route_localnet || on_loopback(m);
+        Piece where = on_every_address(m) ? destination_is_local() : address_is(false, *m.host_ip);
+        prerouting.rules.push_back(
+            rule(where + destination_port(m.protocol, m.host_port) + dnat_to(lease.address, m.port)));
+    }
+    PublishChain output{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, prerouting.rules};
+    PublishChain postrouting{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, {}};
+    // Hairpin: the sandbox reaching its own published port would otherwise get its own answers from itself.
+    postrouting.rules.push_back(
+        rule(interface_is(false, lease.host_link) + connection_is_dnat() + address_is(true, lease.address) +
+             Piece{"masquerade", nft::expr::masquerade()}));
+    table.chains.push_back(std::move(prerouting));
+    table.chains.push_back(std::move(output));
+    if (table.route_localnet) {
+        postrouting.rules.push_back(rule(interface_is(false, lease.host_link) + connection_is_dnat() +
+                                         address_is_loopback(true) + Piece{"masquerade", nft::expr::masquerade()}));
+        PublishChain guard{"localnet_guard", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, {}};
+        for (bool source : {true, false})
+            guard.rules.push_back(rule(interface_is(true, lease.host_link) + address_is_loopback(source) +
+                                       Piece{"drop", nft::expr::drop()}));
+        table.chains.push_back(std::move(guard));
+    }
+    table.chains.push_back(std::move(postrouting));
+    return table;
+}
+
+std::string publish_table_text(const PublishTable& table) {
+    std::string s = "table ip " + table.name + " {\n\tcomment \"" + table.comment + "\"\n\tflags owner\n";
+    for (const PublishChain& chain : table.chains) {
+        s += "\tchain " + chain.name + " {\n\t\ttype " + chain.type + " hook " + hook_name(chain.hook) +
+             " priority " + std::to_string(chain.priority) + "; policy accept;\n";
+        for (const PublishRule& r : chain.rules) s += "\t\t" + r.text + "\n";
+        s += "\t}\n";
+    }
+    return s + "}\n";
+}
+
+size_t publish_batch_acks(const PublishTable& table) {
+    size_t n = 1 + table.chains.size();
+    for (const PublishChain& chain : table.chains) n += chain.rules.size();
+    return n;
+}
+
+std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t first_seq) {
+    using nft::AttrWriter;
+    std::vector<uint8_t> out;
+    uint32_t seq = first_seq;
+    nft::append_message(out, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
+    constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;  // never adopt an existing table
+
+    AttrWriter t;
+    t.put_str(NFTA_TABLE_NAME, table.name);
+    t.put_be32(NFTA_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+    std::vector<uint8_t> udata = nft::udata_with_comment(table.comment);
+    t.put(NFTA_TABLE_USERDATA, udata.data(), udata.size());
+    nft::append_message(out, nft_type(NFT_MSG_NEWTABLE), kCreate, nft::kFamilyIp, seq++, 0, t.bytes());
+
+    for (const PublishChain& chain : table.chains) {
+        AttrWriter c;
+        c.put_str(NFTA_CHAIN_TABLE, table.name);
+        c.put_str(NFTA_CHAIN_NAME, chain.name);
+        size_t hook = c.begin_nest(NFTA_CHAIN_HOOK);
+        c.put_be32(NFTA_HOOK_HOOKNUM, chain.hook);
+        c.put_be32(NFTA_HOOK_PRIORITY, uint32_t(chain.priority));
+        c.end_nest(hook);
+        c.put_be32(NFTA_CHAIN_POLICY, NF_ACCEPT);
+        c.put_str(NFTA_CHAIN_TYPE, chain.type);
+        nft::append_message(out, nft_type(NFT_MSG_NEWCHAIN), kCreate, nft::kFamilyIp, seq++, 0, c.bytes());
+    }
+    for (const PublishChain& chain : table.chains) {
+        for (const PublishRule& r : chain.rules) {
+            AttrWriter a;
+            a.put_str(NFTA_RULE_TABLE, table.name);
+            a.put_str(NFTA_RULE_CHAIN, chain.name);
+            size_t list = a.begin_nest(NFTA_RULE_EXPRESSIONS);
+            a.put_raw(r.expressions);
+            a.end_nest(list);
+            nft::append_message(out, nft_type(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+                                nft::kFamilyIp, seq++, 0, a.bytes());
+        }
+    }
+    nft::append_message(out, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
+    return out;
+}
+
+PublishedPorts::PublishedPorts() = default;
+PublishedPorts::PublishedPorts(PublishedPorts&&) noexcept = default;
+PublishedPorts& PublishedPorts::operator=(PublishedPorts&&) noexcept = default;
+
+PublishedPorts::~PublishedPorts() {
+    // The table first: while it exists the ports must stay taken, or the next nsrun could publish one of them
+    // while this table still sends its connections here.
+    owner_.reset();
+    held_.clear();
+}
+
+PublishedPorts PublishedPorts::reserve(const std::vector<PortMapping>& mappings, StepLog& log) {
+    PublishedPorts ports;
+    for (const PortMapping& m : mappings) ports.held_.push_back(hold_port(m));
+    ports.mappings_ = mappings;
+    if (!mappings.empty()) log.step("took the published host ports");
+    return ports;
+}
+
+void PublishedPorts::install(const NatLease& lease, StepLog& log) {
+    if (mappings_.empty()) return;
+    PublishTable table = publish_table(lease, mappings_, ::getpid());
+    auto owner = std::make_unique<nft::Netlink>();
+    const size_t acks = publish_batch_acks(table);
+    uint32_t first = owner->take_seqs(uint32_t(acks + 2));
+    owner->commit(encode_publish_batch(table, first), first, acks, "creating nftables table ip " + table.name);
+    owner_ = std::move(owner);
+    if (log.enabled()) {
+        std::string what;
+        for (const PortMapping& m : mappings_) what += (what.empty() ? "" : ", ") + m.str();
+        log.step("published " + what + " (table ip " + table.name + ")");
+    }
+    if (table.route_localnet) {
+        // Only now, with the guard in place.
+        turn_on_route_localnet(lease.host_link);
+        log.step("turned on route_localnet on " + lease.host_link);
+    }
+}
+
+}  // namespace nsrun::net

@@ -1,0 +1,248 @@
+// The pure parts of -p/--publish: which rules one sandbox's table holds, and the one netlink transaction that
+// creates it (owner flag, exclusive create, every message acknowledged).
+#include "netsetup/port_publish.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "netsetup/nft_netlink.h"
+
+namespace {
+
+using namespace nsrun::net;
+using nsrun::Ipv4;
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::Not;
+
+NatLease Lease() {
+    NatLease lease;
+    lease.host_link = "nsr5";
+    lease.gateway = *Ipv4::parse("203.0.113.1");
+    lease.address = *Ipv4::parse("203.0.113.5");
+    lease.mtu = 1500;
+    return lease;
+}
+
+std::vector<std::string> Texts(const PublishChain& chain) {
+    std::vector<std::string> texts;
+    for (const auto& r : chain.rules) texts.push_back(r.text);
+    return texts;
+}
+
+std::vector<std::string> ChainNames(const PublishTable& table) {
+    std::vector<std::string> names;
+    for (const auto& c : table.chains) names.push_back(c.name);
+    return names;
+}
+
+const PublishChain& Chain(const PublishTable& table, const std::string& name) {
+    for (const auto& c : table.chains)
+        if (c.name == name) return c;
+    throw std::runtime_error("no chain " + name);
+}
+
+TEST(PortPublish, TableIsNamedForTheVeth) { EXPECT_EQ(publish_table_name("nsr5"), "nsrun_nsr5"); }
+
+TEST(PortPublish, EveryAddressMeansTheHostsLocalAddressesAndLoopback) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80")};
+    PublishTable t = publish_table(Lease(), m, 42);
+    EXPECT_EQ(t.name, "nsrun_nsr5");
+    EXPECT_THAT(t.comment, HasSubstr("nsrun pid 42"));
+    EXPECT_LE(t.comment.size(), 127u);
+    EXPECT_TRUE(t.route_localnet);
+    EXPECT_THAT(ChainNames(t), ElementsAre("prerouting", "output", "localnet_guard", "postrouting"));
+    const char* dnat = "fib daddr type local tcp dport 8080 dnat to 203.0.113.5:80";
+    EXPECT_THAT(Texts(Chain(t, "prerouting")), ElementsAre(dnat));
+    EXPECT_THAT(Texts(Chain(t, "output")), ElementsAre(dnat));
+    EXPECT_THAT(Texts(Chain(t, "postrouting")),
+                ElementsAre("oifname \"nsr5\" ct status dnat ip saddr 203.0.113.5 masquerade",
+                            "oifname \"nsr5\" ct status dnat ip saddr 127.0.0.0/8 masquerade"));
+    EXPECT_THAT(Texts(Chain(t, "localnet_guard")),
+                ElementsAre("iifname \"nsr5\" ip saddr 127.0.0.0/8 drop", "iifname \"nsr5\" ip daddr 127.0.0.0/8 drop"));
+}
+
+TEST(PortPublish, HooksAndPriorities) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    // DNAT where the kernel's own NAT runs, and the guard before conntrack (raw) so nothing it drops is tracked.
+    EXPECT_EQ(Chain(t, "prerouting").hook, unsigned(NF_INET_PRE_ROUTING));
+    EXPECT_EQ(Chain(t, "prerouting").priority, -100);
+    EXPECT_EQ(Chain(t, "output").hook, unsigned(NF_INET_LOCAL_OUT));
+    EXPECT_EQ(Chain(t, "output").priority, -100);
+    EXPECT_EQ(Chain(t, "postrouting").hook, unsigned(NF_INET_POST_ROUTING));
+    EXPECT_EQ(Chain(t, "postrouting").priority, 100);
+    EXPECT_EQ(Chain(t, "localnet_guard").type, "filter");
+    EXPECT_EQ(Chain(t, "localnet_guard").hook, unsigned(NF_INET_PRE_ROUTING));
+    EXPECT_LT(Chain(t, "localnet_guard").priority, -200);  // before conntrack (-200)
+}
+
+TEST(PortPublish, HostIpRestrictsToThatAddressAndNeedsNoLoopbackRouting) {
+    std::vector<PortMapping> m{parse_port_mapping("198.51.100.2:5353:53/udp"), parse_port_mapping("198.51.100.2:8443:443")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    EXPECT_FALSE(t.route_localnet);
+    EXPECT_THAT(ChainNames(t), ElementsAre("prerouting", "output", "postrouting"));
+    EXPECT_THAT(Texts(Chain(t, "prerouting")),
+                ElementsAre("ip daddr 198.51.100.2 udp dport 5353 dnat to 203.0.113.5:53",
+                            "ip daddr 198.51.100.2 tcp dport 8443 dnat to 203.0.113.5:443"));
+    EXPECT_THAT(Texts(Chain(t, "postrouting")),
+                ElementsAre("oifname \"nsr5\" ct status dnat ip saddr 203.0.113.5 masquerade"));
+    EXPECT_THAT(publish_table_text(t), Not(HasSubstr("127.0.0.0/8")));
+}
+
+TEST(PortPublish, LoopbackHostIpTurnsOnTheGuard) {
+    std::vector<PortMapping> m{parse_port_mapping("127.0.0.1:8080:80")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    EXPECT_TRUE(t.route_localnet);
+    EXPECT_THAT(Texts(Chain(t, "output")), ElementsAre("ip daddr 127.0.0.1 tcp dport 8080 dnat to 203.0.113.5:80"));
+    EXPECT_THAT(ChainNames(t), ElementsAre("prerouting", "output", "localnet_guard", "postrouting"));
+}
+
+TEST(PortPublish, ZeroHostIpIsEveryAddress) {
+    std::vector<PortMapping> m{parse_port_mapping("0.0.0.0:8080:80")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    EXPECT_TRUE(t.route_localnet);
+    EXPECT_THAT(Texts(Chain(t, "prerouting")), ElementsAre("fib daddr type local tcp dport 8080 dnat to 203.0.113.5:80"));
+}
+
+TEST(PortPublish, TextIsAnOwnedTable) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80")};
+    std::string text = publish_table_text(publish_table(Lease(), m, 7));
+    EXPECT_THAT(text, HasSubstr("table ip nsrun_nsr5 {"));
+    EXPECT_THAT(text, HasSubstr("flags owner"));
+    EXPECT_THAT(text, HasSubstr("type nat hook prerouting priority -100; policy accept;"));
+}
+
+// ---- the netlink transaction ----
+
+struct Message {
+    uint16_t type = 0;
+    uint16_t flags = 0;
+    uint32_t seq = 0;
+    uint8_t family = 0;
+    std::string name;              // table, chain or rule's chain
+    uint32_t table_flags = 0;
+    std::string comment;
+    uint32_t hook = 0;
+    int32_t priority = 0;
+    std::string chain_type;
+    std::vector<std::string> expressions;
+};
+
+uint16_t Nft(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+
+std::vector<Message> Decode(std::vector<uint8_t> bytes) {
+    std::vector<Message> out;
+    int left = int(bytes.size());
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+        Message m;
+        m.type = nlh->nlmsg_type;
+        m.flags = nlh->nlmsg_flags;
+        m.seq = nlh->nlmsg_seq;
+        m.family = static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family;
+        if (nlh->nlmsg_type == Nft(NFT_MSG_NEWTABLE)) {
+            nlattr* tb[NFTA_TABLE_MAX + 1];
+            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_TABLE_MAX, nullptr), 0);
+            if (tb[NFTA_TABLE_NAME]) m.name = nla_get_string(tb[NFTA_TABLE_NAME]);
+            if (tb[NFTA_TABLE_FLAGS]) m.table_flags = ntohl(nla_get_u32(tb[NFTA_TABLE_FLAGS]));
+            if (tb[NFTA_TABLE_USERDATA]) {
+                auto* data = static_cast<const uint8_t*>(nla_data(tb[NFTA_TABLE_USERDATA]));
+                m.comment = nft::udata_comment({data, size_t(nla_len(tb[NFTA_TABLE_USERDATA]))}).value_or("");
+            }
+        } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWCHAIN)) {
+            nlattr* tb[NFTA_CHAIN_MAX + 1];
+            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_CHAIN_MAX, nullptr), 0);
+            if (tb[NFTA_CHAIN_NAME]) m.name = nla_get_string(tb[NFTA_CHAIN_NAME]);
+            if (tb[NFTA_CHAIN_TYPE]) m.chain_type = nla_get_string(tb[NFTA_CHAIN_TYPE]);
+            if (tb[NFTA_CHAIN_HOOK]) {
+                nlattr* hook[NFTA_HOOK_MAX + 1];
+                EXPECT_EQ(nla_parse_nested(hook, NFTA_HOOK_MAX, tb[NFTA_CHAIN_HOOK], nullptr), 0);
+                if (hook[NFTA_HOOK_HOOKNUM]) m.hook = ntohl(nla_get_u32(hook[NFTA_HOOK_HOOKNUM]));
+                if (hook[NFTA_HOOK_PRIORITY]) m.priority = int32_t(ntohl(nla_get_u32(hook[NFTA_HOOK_PRIORITY])));
+            }
+        } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWRULE)) {
+            nlattr* tb[NFTA_RULE_MAX + 1];
+            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_RULE_MAX, nullptr), 0);
+            if (tb[NFTA_RULE_CHAIN]) m.name = nla_get_string(tb[NFTA_RULE_CHAIN]);
+            if (tb[NFTA_RULE_EXPRESSIONS]) {
+                nlattr* elem;
+                int rem;
+                nla_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS], rem) {
+                    nlattr* e[NFTA_EXPR_MAX + 1];
+                    EXPECT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
+                    if (e[NFTA_EXPR_NAME]) m.expressions.push_back(nla_get_string(e[NFTA_EXPR_NAME]));
+                }
+            }
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80"), parse_port_mapping("198.51.100.2:5353:53/udp")};
+    PublishTable t = publish_table(Lease(), m, 42);
+    auto msgs = Decode(encode_publish_batch(t, 100));
+    ASSERT_EQ(msgs.size(), publish_batch_acks(t) + 2);
+    EXPECT_EQ(msgs.front().type, NFNL_MSG_BATCH_BEGIN);
+    EXPECT_EQ(msgs.back().type, NFNL_MSG_BATCH_END);
+    for (size_t i = 0; i < msgs.size(); ++i) EXPECT_EQ(msgs[i].seq, 100 + i) << i;
+
+    const Message& table = msgs[1];
+    EXPECT_EQ(table.type, Nft(NFT_MSG_NEWTABLE));
+    EXPECT_EQ(table.family, NFPROTO_IPV4);
+    EXPECT_EQ(table.name, "nsrun_nsr5");
+    EXPECT_EQ(table.table_flags, uint32_t(NFT_TABLE_F_OWNER)) << "the kernel must own the table's lifetime";
+    EXPECT_EQ(table.comment, t.comment);
+    // Never adopt an existing table: the create fails instead.
+    EXPECT_EQ(table.flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE | NLM_F_EXCL);
+
+    size_t at = 2;
+    for (const PublishChain& chain : t.chains) {
+        const Message& c = msgs[at++];
+        EXPECT_EQ(c.type, Nft(NFT_MSG_NEWCHAIN));
+        EXPECT_EQ(c.name, chain.name);
+        EXPECT_EQ(c.chain_type, chain.type);
+        EXPECT_EQ(c.hook, chain.hook);
+        EXPECT_EQ(c.priority, chain.priority);
+    }
+    size_t rules = 0;
+    for (; at + 1 < msgs.size(); ++at, ++rules) {
+        EXPECT_EQ(msgs[at].type, Nft(NFT_MSG_NEWRULE));
+        EXPECT_TRUE(msgs[at].flags & NLM_F_APPEND) << "rules keep their order";
+    }
+    EXPECT_EQ(rules, 2u + 2u + 2u + 2u);  // 2 DNATs in prerouting and output, 2 masquerades, 2 guard drops
+    for (size_t i = 1; i + 1 < msgs.size(); ++i) EXPECT_TRUE(msgs[i].flags & NLM_F_ACK) << i;
+}
+
+TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    auto msgs = Decode(encode_publish_batch(t, 1));
+    std::vector<std::vector<std::string>> prerouting, guard, postrouting;
+    for (const Message& msg : msgs) {
+        if (msg.type != Nft(NFT_MSG_NEWRULE)) continue;
+        if (msg.name == "prerouting") prerouting.push_back(msg.expressions);
+        if (msg.name == "localnet_guard") guard.push_back(msg.expressions);
+        if (msg.name == "postrouting") postrouting.push_back(msg.expressions);
+    }
+    ASSERT_EQ(prerouting.size(), 1u);
+    EXPECT_THAT(prerouting[0], ElementsAre("fib", "cmp", "meta", "cmp", "payload", "cmp", "immediate", "immediate", "nat"));
+    ASSERT_EQ(guard.size(), 2u);
+    EXPECT_THAT(guard[0], ElementsAre("meta", "cmp", "payload", "cmp", "immediate"));
+    ASSERT_EQ(postrouting.size(), 2u);
+    EXPECT_THAT(postrouting[0], ElementsAre("meta", "cmp", "ct", "bitwise", "cmp", "payload", "cmp", "masq"));
+}
+
+}  // namespace
