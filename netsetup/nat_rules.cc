@@ -10,6 +10,7 @@
 //   + at the top of every other drop-policy forward chain of family ip or inet:
 //       iifname "nsr*" accept                                   comment "nsrun: let sandboxes (nsr*) out"
 //       oifname "nsr*" ct state established,related accept      comment "nsrun: let replies reach ..."
+//       oifname "nsr*" ct status dnat accept                    comment "nsrun: let connections to published ..."
 //
 // Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pool's counter, a dump of
 // all chains for drop-policy forward ones and, per such chain, a dump of its rules for nsrun's comments; the
@@ -135,8 +136,8 @@ void append(std::vector<uint8_t>& to, const std::vector<uint8_t>& expression) {
     to.insert(to.end(), expression.begin(), expression.end());
 }
 
-// The two rules nsrun needs at the top of a drop-policy forward chain, whichever of them is missing.
-std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool out, bool replies) {
+// The rules nsrun needs at the top of a drop-policy forward chain, whichever of them are missing.
+std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool out, bool replies, bool published) {
     std::vector<uint8_t> ipv4_only;
     if (chain.family == nft::kFamilyInet) {  // an inet chain sees IPv6 too, and nsrun only means IPv4
         const uint8_t ipv4[] = {NFPROTO_IPV4};
@@ -163,6 +164,28 @@ std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool o
             append(rule.expressions, nft::expr::ct_load(NFT_CT_STATE));
             append(rule.expressions,
                    nft::expr::bitwise_and(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)));
+            const uint8_t zero[4] = {};
+            append(rule.expressions, nft::expr::cmp(NFT_CMP_NEQ, zero));
+        }
+        append(rule.expressions, nft::expr::accept());
+        rules.push_back(std::move(rule));
+    }
+    if (published) {
+        // New connections into a sandbox are only the ones a sandbox's own table (-p, port_publish.cc) DNAT'd
+        // to it; "ct status dnat" lets exactly those through, as iptables' "-m conntrack --ctstate DNAT".
+        nft::RuleInsert rule{chain.family, chain.table, chain.name, ipv4_only, std::string(kLetPublishedComment)};
+        append(rule.expressions, nft::expr::meta_load(NFT_META_OIFNAME));
+        append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        if (is_iptables_chain(chain.family, chain.table, chain.name)) {
+            xt_conntrack_mtinfo3 info{};
+            info.match_flags = XT_CONNTRACK_STATE;
+            info.state_mask = XT_CONNTRACK_STATE_DNAT;
+            std::vector<uint8_t> padded(XT_ALIGN(sizeof info), 0);
+            std::memcpy(padded.data(), &info, sizeof info);
+            append(rule.expressions, nft::expr::xt_match("conntrack", 3, padded));
+        } else {
+            append(rule.expressions, nft::expr::ct_load(NFT_CT_STATUS));
+            append(rule.expressions, nft::expr::bitwise_and(IPS_DST_NAT));
             const uint8_t zero[4] = {};
             append(rule.expressions, nft::expr::cmp(NFT_CMP_NEQ, zero));
         }
@@ -225,7 +248,8 @@ Missing observe_everything(nft::Netlink& nl, const Ipv4Cidr& pool) {
         if (chain.family == nft::kFamilyInet && chain.table == kNatTable) continue;
         auto comments = nl.rule_comments(chain.family, chain.table, chain.name);
         auto has = [&](std::string_view c) { return std::find(comments.begin(), comments.end(), c) != comments.end(); };
-        auto rules = forward_accepts(chain, !has(kLetOutComment), !has(kLetRepliesComment));
+        auto rules =
+            forward_accepts(chain, !has(kLetOutComment), !has(kLetRepliesComment), !has(kLetPublishedComment));
         std::move(rules.begin(), rules.end(), std::back_inserter(missing.foreign));
     }
     return missing;

@@ -28,6 +28,7 @@ inline constexpr unsigned kNatLayoutVersion = 1;
 // how the next launch knows they are there.
 inline constexpr std::string_view kLetOutComment = "nsrun: let sandboxes (nsr*) out";
 inline constexpr std::string_view kLetRepliesComment = "nsrun: let replies reach sandboxes (nsr*)";
+inline constexpr std::string_view kLetPublishedComment = "nsrun: let connections to published ports reach sandboxes (nsr*)";
 
 // "nsrun v1: ..." : says what the table is, that it may be deleted, and which layout it has.
 std::string nat_table_comment();
