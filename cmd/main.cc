@@ -75,6 +75,8 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.net == NetMode::nat) {
         nsrun::net::NatOptions nat{options.subnet,
                                    "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
+        if (options.ipv6) nat.pool6 = options.subnet6;
+        nat.allow_host = options.allow_host;
         try {
             network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
             published.install(network->lease(), log);

@@ -26,6 +26,12 @@ Ipv4Cidr parse_subnet(const std::string& text, const std::string& origin) {
     return *cidr;
 }
 
+Ipv6Cidr parse_subnet6(const std::string& text, const std::string& origin) {
+    auto cidr = Ipv6Cidr::parse(text);
+    if (!cidr) fail(origin + " " + text, "not an IPv6 network in CIDR form with no host bits set (e.g. fd00:1::/64)");
+    return *cidr;
+}
+
 int parse_unshare(const std::string& list, bool& user_namespace) {
     int flags = 0;
     std::string_view rest = list;
@@ -108,7 +114,9 @@ std::string trim(const std::string& s) {
 }
 
 // "key = value" lines; '#' starts a comment. Unknown keys are errors so a typo does not pass silently.
-std::optional<std::string> subnet_from_config(const std::string& path, const std::string& text) {
+// Returns the value of `wanted` (subnet or subnet6).
+std::optional<std::string> setting_from_config(const std::string& path, const std::string& text,
+                                               const std::string& wanted) {
     std::optional<std::string> subnet;
     std::istringstream lines(text);
     std::string line;
@@ -119,8 +127,8 @@ std::optional<std::string> subnet_from_config(const std::string& path, const std
         std::string where = path + ":" + std::to_string(number);
         if (equals == std::string::npos) fail(where, "expected 'key = value'");
         std::string key = trim(line.substr(0, equals)), value = trim(line.substr(equals + 1));
-        if (key != "subnet") fail(where, "unknown setting '" + key + "'");
-        subnet = value;
+        if (key != "subnet" && key != "subnet6") fail(where, "unknown setting '" + key + "'");
+        if (key == wanted) subnet = value;
     }
     return subnet;
 }
@@ -132,8 +140,20 @@ Ipv4Cidr resolve_subnet(const std::optional<std::string>& flag, const Sources& s
     auto text = sources.read_file(path);
     if (!text && path != kDefaultConfigPath) fail(path, "cannot read the config file named by NSRUN_CONFIG");
     if (text)
-        if (auto subnet = subnet_from_config(path, *text)) return parse_subnet(*subnet, path + ": subnet");
+        if (auto subnet = setting_from_config(path, *text, "subnet")) return parse_subnet(*subnet, path + ": subnet");
     return *Ipv4Cidr::parse(net::kDefaultPool);
+}
+
+// Where the IPv6 pool came from ("--subnet6 fd00::/64"...) is part of the result, for later errors about it.
+std::pair<Ipv6Cidr, std::string> resolve_subnet6(const std::optional<std::string>& flag, const Sources& sources) {
+    if (flag) return {parse_subnet6(*flag, "--subnet6"), "--subnet6 " + *flag};
+    if (auto env = sources.getenv("NSRUN_SUBNET6")) return {parse_subnet6(*env, "NSRUN_SUBNET6"), "NSRUN_SUBNET6 " + *env};
+    std::string path = sources.getenv("NSRUN_CONFIG").value_or(kDefaultConfigPath);
+    auto text = sources.read_file(path);
+    if (text)
+        if (auto subnet = setting_from_config(path, *text, "subnet6"))
+            return {parse_subnet6(*subnet, path + ": subnet6"), path + ": subnet6 " + *subnet};
+    return {*Ipv6Cidr::parse(net::kDefaultPool6), std::string("the default IPv6 pool ") + net::kDefaultPool6};
 }
 
 const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
@@ -171,12 +191,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     app.footer(
         "Exit status: the program's own; 128+N if it was killed by signal N; 125 if nsrun itself failed;\n"
         "126 if the program cannot be executed; 127 if it was not found.\n"
-        "Environment: NSRUN_SUBNET (default pool), NSRUN_CONFIG (config file, default /etc/nsrun/nsrun.conf).");
+        "Environment: NSRUN_SUBNET, NSRUN_SUBNET6 (default pools), NSRUN_CONFIG (config file, default "
+        "/etc/nsrun/nsrun.conf).");
 
     bool help = false, version = false;
     std::string net = "none";
     std::vector<std::string> dns;
-    std::optional<std::string> subnet;
+    std::optional<std::string> subnet, subnet6;
     ParseResult result;
     app.add_flag("-h,--help", help, "Print this help and exit");
     app.add_flag("--version", version, "Print nsrun's version and exit");
@@ -189,6 +210,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         ->allow_extra_args(false);
     app.add_option_function<std::string>("--subnet", [&](const std::string& value) { subnet = value; },
                                          std::string("Address pool for --net=nat (default ") + net::kDefaultPool + ")")
+        ->type_name("CIDR");
+    app.add_option_function<std::string>("--subnet6", [&](const std::string& value) { subnet6 = value; },
+                                         std::string("IPv6 pool for --net=nat (default ") + net::kDefaultPool6 + ")")
         ->type_name("CIDR");
     app.add_flag("-v,--verbose", result.options.verbose, "Log each set-up step with its duration on stderr");
     std::vector<std::string> publish, addresses;
@@ -264,6 +288,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (!options.dns.empty() && options.net != NetMode::nat) fail("--dns", "only with --net=nat");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
+    if (subnet6 && options.net != NetMode::nat) fail("--subnet6", "only with --net=nat");
 
     bool nat = options.net == NetMode::nat, move = options.net == NetMode::move;
     for (const auto& text : publish) options.publish.push_back(net::parse_port_mapping(text));
@@ -278,6 +303,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         if (!nat) fail("--ipv6", "only with --net=nat");
     }
     if (options.allow_host && !nat) fail("--allow-host", "only with --net=nat");
+    if (nat) {
+        auto [pool6, origin] = resolve_subnet6(subnet6, sources);
+        if (options.ipv6)
+            if (auto problem = net::pool6_problem(pool6, options.subnet)) fail(origin, *problem);
+        options.subnet6 = pool6;
+    }
     if (name) options.name = net::parse_sandbox_name(*name);
     for (const auto& text : addresses) options.addresses.push_back(net::parse_interface_address(text));
     if (!options.addresses.empty() && !move) fail("--address", "only with --net=move:IFACE");

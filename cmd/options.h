@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/ip_address.h"
+#include "base/ipv6_address.h"
 #include "netsetup/network_options.h"
 #include "runtime/capabilities.h"
 #include "runtime/process_settings.h"
@@ -20,6 +21,7 @@ struct Options {
     NetMode net = NetMode::none;
     std::vector<Ipv4> dns;
     Ipv4Cidr subnet;
+    Ipv6Cidr subnet6;                         // --subnet6 / NSRUN_SUBNET6 / subnet6 =; nat with ipv6 only
     std::vector<net::PortMapping> publish;   // -p, nat only
     bool ipv6 = true;                         // --ipv6=on|off, nat only
     bool allow_host = false;                  // --allow-host, nat only
@@ -55,7 +57,7 @@ struct ParseResult {
     std::string target; // exec: the name of the running sandbox to join
 };
 
-// Where settings come from besides the command line: the environment (NSRUN_SUBNET, NSRUN_CONFIG) and the
+// Where settings come from besides the command line: the environment (NSRUN_SUBNET[6], NSRUN_CONFIG) and the
 // config file (/etc/nsrun/nsrun.conf, or $NSRUN_CONFIG). Precedence: command line, environment, file, default.
 struct Sources {
     std::function<std::optional<std::string>(const std::string& name)> getenv;

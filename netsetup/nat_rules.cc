@@ -1,22 +1,45 @@
-// Layout (version 1):
+// Layout (version 2):
 //
-//   table inet nsrun {                                 comment "nsrun v1: ..."
-//     counter pool_10_201_0_0_16                       one per pool
+//   table inet nsrun {                                 comment "nsrun v2: ..."
+//     counter pool_10_201_0_0_16                       one per IPv4 pool
+//     counter pool6_fd6e7372756e00000000000000000000_64   one per IPv6 pool
+//     counter isolation                                used by the kIsolationRules drops below
 //     chain postrouting { type nat hook postrouting priority srcnat; policy accept;
-//       ip saddr 10.201.0.0/16 oifname != "nsr*" counter name "pool_10_201_0_0_16" masquerade }
-//     chain forward_guard { type filter hook forward priority filter; policy accept;   only if nsrun turned
-//       meta nfproto ipv4 iifname != "nsr*" oifname != "nsr*" drop }                   on ip_forward
+//       ip saddr 10.201.0.0/16 oifname != "nsr*" counter name "pool_10_201_0_0_16" masquerade
+//       ip6 saddr fd6e:7372:756e::/64 oifname != "nsr*" counter name "pool6_..." masquerade }
+//     chain host_isolation { type filter hook input priority filter; policy accept;
+//       iifname != "nsr*" accept                                            not from a sandbox: not ours
+//       icmp type redirect counter name "isolation" drop                    a sandbox must not steer the
+//       icmpv6 type { nd-router-advert, nd-redirect } counter ... drop      host's routes, --allow-host or not
+//       icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept      the link's own IPv6 neighbours
+//       ct state established,related accept                                 replies to the host, ICMP errors
+//       meta l4proto { tcp, udp } th dport 53 accept                        DNS, if the resolver is the host
+//       iifgroup 0x6e73 accept                                              --allow-host sandboxes
+//       counter name "isolation" drop }                                     every other new connection
+//     chain sandbox_isolation { type filter hook forward priority filter; policy accept;
+//       iifname "nsr*" fib saddr . iif oif missing counter name "isolation" drop    no spoofed sources
+//       iifname "nsr*" oifname "nsr*" ct status dnat accept                 published ports are public
+//       iifname "nsr*" oifname "nsr*" counter name "isolation" drop }       sandboxes never reach each other
+//     chain forward_guard { type filter hook forward priority filter; policy accept;   only for the families
+//       meta nfproto ipv4 iifname != "nsr*" oifname != "nsr*" drop                     whose forwarding
+//       meta nfproto ipv6 iifname != "nsr*" oifname != "nsr*" drop }                   nsrun turned on
 //   }
-//   + at the top of every other drop-policy forward chain of family ip or inet:
+//   + at the top of every other drop-policy forward chain of family ip, ip6 or inet (IPv6 only for
+//     dual-stack launches; in inet chains each pair is restricted with meta nfproto to its family):
 //       iifname "nsr*" accept                                   comment "nsrun: let sandboxes (nsr*) out"
 //       oifname "nsr*" ct state established,related accept      comment "nsrun: let replies reach ..."
 //       oifname "nsr*" ct status dnat accept                    comment "nsrun: let connections to published ..."
+//                                                               (IPv4 only: -p publishes IPv4 ports)
+//     (comments end in " (IPv6)" for the IPv6 pair)
 //
-// Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pool's counter, a dump of
-// all chains for drop-policy forward ones and, per such chain, a dump of its rules for nsrun's comments; the
-// guard's rule only when ip_forward is off. A named counter per pool is the cheapest proof that the pool's rule
-// exists: rules have no key to look them up by (only a dump of the whole chain, which grows with the pools,
-// with expressions to parse), while an object is fetched by name and its reply carries how many rules use it.
+// Version 1 had no IPv6 and no isolation chains; a table of an older layout is replaced as a whole.
+//
+// Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pools' counters and of
+// the isolation counter, a dump of all chains for drop-policy forward ones and, per such chain, a dump of its
+// rules for nsrun's comments; the guard's rules only when a forwarding switch is off. A named counter is the
+// cheapest proof that the rules counting into it exist: rules have no key to look them up by (only a dump of
+// the whole chain, which grows with the pools, with expressions to parse), while an object is fetched by name
+// and its reply carries how many rules use it.
 // When a check finds everything in place, the ruleset generation it saw is recorded (see is_verified()), so
 // the next launch usually needs just GETGEN, whatever the size of the host's ruleset.
 //
@@ -45,6 +68,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "netsetup/ipv6_forwarding.h"
 #include "netsetup/nft_library.h"
 #include "netsetup/nft_netlink.h"
 
@@ -55,12 +79,18 @@ namespace {
 constexpr std::string_view kVethPrefix = "nsr";  // host veth ends are nsr<slot>; nft spells the match "nsr*"
 constexpr std::string_view kPostrouting = "postrouting";
 constexpr std::string_view kForwardGuard = "forward_guard";
+constexpr std::string_view kHostIsolation = "host_isolation";
+constexpr std::string_view kSandboxIsolation = "sandbox_isolation";
+constexpr uint8_t kFamilyIp6 = NFPROTO_IPV6;
 constexpr std::string_view kTableCommentText =
     ": NAT for nsrun sandboxes (veths nsr*); safe to delete when no nsrun runs";
 constexpr std::string_view kGuardComment =
-    "nsrun turned on net.ipv4.ip_forward for nsr* only; if you delete this table, set it back to 0";
+    "nsrun turned on IP forwarding for nsr* only (see the rules); if you delete this table, turn it off again";
 static_assert(kGuardComment.size() <= 127, "nft caps comments at 128 bytes");
 constexpr std::string_view kGuardRuleComment = "nsrun: forward nothing that is not nsr*";
+constexpr std::string_view kGuard6RuleComment =
+    "nsrun: forward no IPv6 that is not nsr* (it set net.ipv6.conf.all.forwarding, and accept_ra 1 to 2)";
+static_assert(kGuard6RuleComment.size() <= 127, "nft caps comments at 128 bytes");
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
 constexpr const char* kLockDir = "/run/nsrun";
 constexpr const char* kLockFile = "/run/nsrun/nat.lock";
@@ -96,30 +126,31 @@ private:
     UniqueFd fd_;  // closing it releases the lock
 };
 
-// The last full check that found everything in place, as "v<layout> <netns cookie> <generation> <pool>\n"
+// The last full check that found everything in place, as "v<layout> <netns cookie> <generation> <pool> <pool6>\n"
 // (a new layout, or new checks, must bump kNatLayoutVersion so older records stop counting). While the
 // ruleset's generation has not moved nothing in it can have changed, so a launch into the same namespace with
 // the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (3,000
 // kube-proxy-style chains make it ~0.3 ms). The cookie, unlike the namespace's inode number, is never reused
-// before reboot, and /run does not outlive one. ip_forward is outside the ruleset and is read every time.
-std::string verified_record(uint64_t cookie, uint32_t generation, const Ipv4Cidr& pool) {
+// before reboot, and /run does not outlive one. The forwarding switches are outside the ruleset and are read
+// every time. pool6 is "-" for an IPv4-only launch, whose check covers less.
+std::string verified_record(uint64_t cookie, uint32_t generation, const NatPools& pools) {
     return 'v' + std::to_string(kNatLayoutVersion) + ' ' + std::to_string(cookie) + ' ' + std::to_string(generation) +
-           ' ' + pool.str() + '\n';
+           ' ' + pools.v4.str() + ' ' + (pools.v6 ? pools.v6->str() : "-") + '\n';
 }
 
-bool is_verified(uint64_t cookie, uint32_t generation, const Ipv4Cidr& pool) {
+bool is_verified(uint64_t cookie, uint32_t generation, const NatPools& pools) {
     UniqueFd fd(::open(kVerifiedFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return false;
-    char buf[96];
+    char buf[160];
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    return n > 0 && std::string_view(buf, size_t(n)) == verified_record(cookie, generation, pool);
+    return n > 0 && std::string_view(buf, size_t(n)) == verified_record(cookie, generation, pools);
 }
 
 // Best effort: without the record the next launch just checks everything again.
-void remember_verified(uint64_t cookie, uint32_t generation, const Ipv4Cidr& pool) {
+void remember_verified(uint64_t cookie, uint32_t generation, const NatPools& pools) {
     if (::mkdir(kLockDir, 0755) != 0 && errno != EEXIST) return;
     std::string tmp = std::string(kVerifiedFile) + '.' + std::to_string(::gettid());
-    std::string record = verified_record(cookie, generation, pool);
+    std::string record = verified_record(cookie, generation, pools);
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd) return;
     bool written = ::write(fd.get(), record.data(), record.size()) == ssize_t(record.size());
@@ -136,17 +167,21 @@ void append(std::vector<uint8_t>& to, const std::vector<uint8_t>& expression) {
     to.insert(to.end(), expression.begin(), expression.end());
 }
 
-// The rules nsrun needs at the top of a drop-policy forward chain, whichever of them are missing.
-std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool out, bool replies, bool published) {
-    std::vector<uint8_t> ipv4_only;
-    if (chain.family == nft::kFamilyInet) {  // an inet chain sees IPv6 too, and nsrun only means IPv4
-        const uint8_t ipv4[] = {NFPROTO_IPV4};
-        append(ipv4_only, nft::expr::meta_load(NFT_META_NFPROTO));
-        append(ipv4_only, nft::expr::cmp(NFT_CMP_EQ, ipv4));
+// The rules nsrun needs at the top of a drop-policy forward chain for one IP family (ip_family:
+// NFPROTO_IPV4 or NFPROTO_IPV6), whichever of them is missing.
+std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, uint8_t ip_family, bool out, bool replies,
+                                             bool published) {
+    const bool v6 = ip_family == NFPROTO_IPV6;
+    std::vector<uint8_t> family_only;
+    if (chain.family == nft::kFamilyInet) {  // an inet chain sees both families; each pair means only its own
+        const uint8_t family[] = {ip_family};
+        append(family_only, nft::expr::meta_load(NFT_META_NFPROTO));
+        append(family_only, nft::expr::cmp(NFT_CMP_EQ, family));
     }
     std::vector<nft::RuleInsert> rules;
     if (replies) {
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, ipv4_only, std::string(kLetRepliesComment)};
+        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only,
+                             std::string(v6 ? kLetReplies6Comment : kLetRepliesComment)};
         append(rule.expressions, nft::expr::meta_load(NFT_META_OIFNAME));
         append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
         if (is_iptables_chain(chain.family, chain.table, chain.name)) {
@@ -173,7 +208,7 @@ std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool o
     if (published) {
         // New connections into a sandbox are only the ones a sandbox's own table (-p, port_publish.cc) DNAT'd
         // to it; "ct status dnat" lets exactly those through, as iptables' "-m conntrack --ctstate DNAT".
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, ipv4_only, std::string(kLetPublishedComment)};
+        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only, std::string(kLetPublishedComment)};
         append(rule.expressions, nft::expr::meta_load(NFT_META_OIFNAME));
         append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
         if (is_iptables_chain(chain.family, chain.table, chain.name)) {
@@ -193,7 +228,8 @@ std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool o
         rules.push_back(std::move(rule));
     }
     if (out) {  // inserted last, so it ends up first: most packets are the sandboxes' own
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, ipv4_only, std::string(kLetOutComment)};
+        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only,
+                             std::string(v6 ? kLetOut6Comment : kLetOutComment)};
         append(rule.expressions, nft::expr::meta_load(NFT_META_IIFNAME));
         append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
         append(rule.expressions, nft::expr::accept());
@@ -202,73 +238,113 @@ std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, bool o
     return rules;
 }
 
-// What is missing in the calling thread's network namespace for `pool`.
+// What is missing in the calling thread's network namespace for `pools`.
 struct Missing {
     NatTableChange table;
     std::vector<nft::RuleInsert> foreign;
-    bool forwarding = false;  // ip_forward is off
-    bool any() const { return !table.empty() || !foreign.empty() || forwarding; }
+    bool forwarding = false;   // ip_forward is off
+    bool forwarding6 = false;  // a dual-stack launch, and net.ipv6.conf.all.forwarding is off
+    bool any() const { return !table.empty() || !foreign.empty() || forwarding || forwarding6; }
 };
 
-Missing observe_everything(nft::Netlink& nl, const Ipv4Cidr& pool) {
+bool contains(const std::vector<std::string>& list, std::string_view item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+template <class T>
+void add_unique(std::vector<T>& list, const T& item) {
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
     Missing missing;
     missing.forwarding = !ip_forward_on();
+    missing.forwarding6 = pools.v6 && !ipv6_forwarding_on();
     auto table = nl.get_table(nft::kFamilyInet, kNatTable);
     std::optional<unsigned> version = table && table->comment ? nat_layout_version(*table->comment) : std::nullopt;
+    // A table of this layout whose isolation rules are not all there (someone flushed or edited it) is rebuilt
+    // like an old one: isolation that silently lapsed would be worse than the 12-30 ms a rebuild costs.
+    bool broken = version == kNatLayoutVersion &&
+                  nl.object_use(nft::kFamilyInet, kNatTable, kIsolationCounter, NFT_OBJECT_COUNTER).value_or(0) !=
+                      kIsolationRules;
     if (!table) {
-        missing.table = {NatTableChange::Table::create, {pool}, missing.forwarding};
-    } else if (!version || *version < kNatLayoutVersion) {
+        missing.table.table = NatTableChange::Table::create;
+        missing.table.pools.push_back(pools.v4);
+        if (pools.v6) missing.table.pools6.push_back(*pools.v6);
+        if (missing.forwarding || missing.forwarding6) missing.table.forward_guard = {missing.forwarding, missing.forwarding6};
+    } else if (!version || *version < kNatLayoutVersion || broken) {
         // An older layout (or a stranger's table squatting on the name): rebuild it in one transaction, keeping
-        // every pool an earlier launch added and the guard if nsrun ever turned forwarding on.
+        // every pool an earlier launch added and the guard rules for what nsrun ever turned on.
         missing.table.table = NatTableChange::Table::replace;
-        missing.table.pools.push_back(pool);
+        missing.table.pools.push_back(pools.v4);
+        if (pools.v6) missing.table.pools6.push_back(*pools.v6);
         for (const std::string& name : nl.object_names(nft::kFamilyInet, kNatTable, NFT_OBJECT_COUNTER)) {
-            auto old = pool_from_counter_name(name);
-            if (old && std::find(missing.table.pools.begin(), missing.table.pools.end(), *old) ==
-                           missing.table.pools.end())
-                missing.table.pools.push_back(*old);
+            if (auto old = pool_from_counter_name(name)) add_unique(missing.table.pools, *old);
+            if (auto old = pool6_from_counter_name(name)) add_unique(missing.table.pools6, *old);
         }
-        missing.table.forward_guard =
-            missing.forwarding || nl.has_chain(nft::kFamilyInet, kNatTable, kForwardGuard);
+        auto guard = nl.rule_comments(nft::kFamilyInet, kNatTable, kForwardGuard);
+        bool guard_chain = nl.has_chain(nft::kFamilyInet, kNatTable, kForwardGuard);
+        ForwardGuard keep;
+        // Version 1's guard chain only ever existed for IPv4; an emptied chain is read the same way.
+        keep.ipv4 = missing.forwarding || contains(guard, kGuardRuleComment) ||
+                    (guard_chain && !contains(guard, kGuard6RuleComment));
+        keep.ipv6 = missing.forwarding6 || contains(guard, kGuard6RuleComment);
+        if (keep.ipv4 || keep.ipv6) missing.table.forward_guard = keep;
     } else {
         // This layout, or a newer one (which its own nsrun maintains, keeping pool counters and the guard).
-        if (nl.object_use(nft::kFamilyInet, kNatTable, pool_counter_name(pool), NFT_OBJECT_COUNTER).value_or(0) == 0)
-            missing.table.pools.push_back(pool);
-        if (missing.forwarding) {
+        auto unused = [&](const std::string& counter) {
+            return nl.object_use(nft::kFamilyInet, kNatTable, counter, NFT_OBJECT_COUNTER).value_or(0) == 0;
+        };
+        if (unused(pool_counter_name(pools.v4))) missing.table.pools.push_back(pools.v4);
+        if (pools.v6 && unused(pool6_counter_name(*pools.v6))) missing.table.pools6.push_back(*pools.v6);
+        if (missing.forwarding || missing.forwarding6) {
             auto guard = nl.rule_comments(nft::kFamilyInet, kNatTable, kForwardGuard);
-            missing.table.forward_guard = std::find(guard.begin(), guard.end(), kGuardRuleComment) == guard.end();
+            ForwardGuard want{missing.forwarding || contains(guard, kGuardRuleComment),
+                              missing.forwarding6 || contains(guard, kGuard6RuleComment)};
+            if ((want.ipv4 && !contains(guard, kGuardRuleComment)) || (want.ipv6 && !contains(guard, kGuard6RuleComment)))
+                missing.table.forward_guard = want;
         }
     }
     for (const nft::BaseChain& chain : nl.base_chains()) {
         // Under nftables every base chain on the hook gets the packet and any drop is final, so an accept in
         // nsrun's own table cannot override, say, iptables' FORWARD policy DROP that Docker sets: the accepts
-        // have to go into each such chain. Only ip and inet chains see forwarded IPv4.
+        // have to go into each such chain. ip and inet chains see forwarded IPv4, ip6 and inet ones IPv6.
         if (chain.hook != NF_INET_FORWARD || chain.policy != NF_DROP) continue;
-        if (chain.family != nft::kFamilyIp && chain.family != nft::kFamilyInet) continue;
+        if (chain.family != nft::kFamilyIp && chain.family != kFamilyIp6 && chain.family != nft::kFamilyInet) continue;
         if (chain.family == nft::kFamilyInet && chain.table == kNatTable) continue;
+        if (chain.family == kFamilyIp6 && !pools.v6) continue;
         auto comments = nl.rule_comments(chain.family, chain.table, chain.name);
-        auto has = [&](std::string_view c) { return std::find(comments.begin(), comments.end(), c) != comments.end(); };
-        auto rules =
-            forward_accepts(chain, !has(kLetOutComment), !has(kLetRepliesComment), !has(kLetPublishedComment));
-        std::move(rules.begin(), rules.end(), std::back_inserter(missing.foreign));
+        auto add = [&](uint8_t ip_family, std::string_view out, std::string_view replies) {
+            // Published ports are IPv4 only.
+            bool published = ip_family == NFPROTO_IPV4 && !contains(comments, kLetPublishedComment);
+            auto rules =
+                forward_accepts(chain, ip_family, !contains(comments, out), !contains(comments, replies), published);
+            std::move(rules.begin(), rules.end(), std::back_inserter(missing.foreign));
+        };
+        if (chain.family != kFamilyIp6) add(NFPROTO_IPV4, kLetOutComment, kLetRepliesComment);
+        if (chain.family != nft::kFamilyIp && pools.v6) add(NFPROTO_IPV6, kLetOut6Comment, kLetReplies6Comment);
     }
     return missing;
 }
 
 // observe_everything(), and when nothing is missing and the ruleset held still meanwhile, the record of it.
-Missing observe(nft::Netlink& nl, const Ipv4Cidr& pool, std::optional<uint64_t> cookie) {
+Missing observe(nft::Netlink& nl, const NatPools& pools, std::optional<uint64_t> cookie) {
     uint32_t generation = nl.generation();
-    Missing missing = observe_everything(nl, pool);
-    if (!missing.any() && cookie && nl.generation() == generation) remember_verified(*cookie, generation, pool);
+    Missing missing = observe_everything(nl, pools);
+    if (!missing.any() && cookie && nl.generation() == generation) remember_verified(*cookie, generation, pools);
     return missing;
 }
 
 std::string describe(const Missing& missing) {
     std::string what;
     auto add = [&](std::string item) { what += (what.empty() ? "" : ", ") + std::move(item); };
-    if (missing.table.table != NatTableChange::Table::keep) add("table inet nsrun");
+    if (missing.table.table == NatTableChange::Table::create) add("table inet nsrun");
+    if (missing.table.table == NatTableChange::Table::replace) add("table inet nsrun (rebuilt)");
     for (const Ipv4Cidr& pool : missing.table.pools) add("masquerade for " + pool.str());
-    if (missing.table.forward_guard) add("forward guard");
+    for (const Ipv6Cidr& pool : missing.table.pools6) add("masquerade for " + pool.str());
+    if (missing.table.forward_guard)
+        add(std::string("forward guard") + (missing.table.forward_guard->ipv4 ? " ipv4" : "") +
+            (missing.table.forward_guard->ipv6 ? " ipv6" : ""));
     std::string last_chain;
     for (const nft::RuleInsert& rule : missing.foreign) {
         std::string chain = nft::family_name(rule.family) + " " + rule.table + " " + rule.chain;
@@ -276,6 +352,7 @@ std::string describe(const Missing& missing) {
         last_chain = chain;
     }
     if (missing.forwarding) add("ip_forward");
+    if (missing.forwarding6) add("IPv6 forwarding");
     return what;
 }
 
@@ -300,6 +377,18 @@ void apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
         // else the host keeps forwarding nothing, as before. It must exist before the write, never after.
         turn_ip_forward_on();
         log.step("nat: turned on IPv4 forwarding");
+    }
+    if (missing.forwarding6) {
+        // Guarded the same way, by the guard's IPv6 rule. accept_ra goes from 1 to 2 first, or the host would
+        // stop listening to router advertisements and drop the routes it learnt from them (ipv6_forwarding.h).
+        std::vector<std::string> kept = turn_ipv6_forwarding_on();
+        if (log.enabled()) {
+            std::string names;
+            for (const auto& name : kept) names += (names.empty() ? "" : ", ") + name;
+            log.step("nat: turned on IPv6 forwarding" +
+                     (kept.empty() ? std::string(" (no interface had accept_ra=1)")
+                                   : " after setting accept_ra=2 (was 1) on " + names));
+        }
     }
 }
 
@@ -341,9 +430,38 @@ std::optional<Ipv4Cidr> pool_from_counter_name(std::string_view name) {
     return pool;
 }
 
+std::string pool6_counter_name(const Ipv6Cidr& pool) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string name = "pool6_";
+    for (uint8_t byte : pool.network.bytes) {
+        name += kHex[byte >> 4];
+        name += kHex[byte & 15];
+    }
+    return name + '_' + std::to_string(pool.prefix);
+}
+
+std::optional<Ipv6Cidr> pool6_from_counter_name(std::string_view name) {
+    constexpr std::string_view prefix = "pool6_";
+    if (!name.starts_with(prefix) || name.size() < prefix.size() + 34 || name[prefix.size() + 32] != '_')
+        return std::nullopt;
+    Ipv6 network;
+    for (size_t i = 0; i < 32; ++i) {
+        char c = name[prefix.size() + i];
+        int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (nibble < 0) return std::nullopt;
+        network.bytes[i / 2] = uint8_t(network.bytes[i / 2] | (nibble << (i % 2 ? 0 : 4)));
+    }
+    auto length = parse_decimal(name.substr(prefix.size() + 33), 128);
+    if (!length) return std::nullopt;
+    auto pool = Ipv6Cidr::parse(network.str() + '/' + std::to_string(*length));
+    if (!pool || pool6_counter_name(*pool) != name) return std::nullopt;
+    return pool;
+}
+
 std::string nat_table_script(const NatTableChange& change) {
     const std::string table = "inet " + std::string(kNatTable);
     const std::string veths = quoted(std::string(kVethPrefix) + "*");
+    const std::string isolated = " counter name " + quoted(kIsolationCounter) + " drop\n";
     std::string s;
     if (change.table == NatTableChange::Table::replace) {
         // `add` first so the delete cannot fail; the transaction swaps the table atomically, so running
@@ -355,6 +473,24 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "add table " + table + " { comment " + quoted(nat_table_comment()) + "; }\n";
         s += "create chain " + table + " " + std::string(kPostrouting) +
              " { type nat hook postrouting priority srcnat; policy accept; }\n";
+        // Isolation, shared by every sandbox: the host end's name says "a sandbox", its interface group says
+        // "--allow-host". Both belong to the veth, so nothing here changes when sandboxes come and go.
+        s += "add counter " + table + " " + std::string(kIsolationCounter) + "\n";
+        const std::string input = table + " " + std::string(kHostIsolation);
+        s += "create chain " + input + " { type filter hook input priority filter; policy accept; }\n";
+        s += "add rule " + input + " iifname != " + veths + " accept\n";
+        s += "add rule " + input + " icmp type redirect" + isolated;
+        s += "add rule " + input + " icmpv6 type { nd-router-advert, nd-redirect }" + isolated;
+        s += "add rule " + input + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+        s += "add rule " + input + " ct state established,related accept\n";
+        s += "add rule " + input + " meta l4proto { tcp, udp } th dport 53 accept\n";
+        s += "add rule " + input + " meta iifgroup " + std::to_string(kAllowHostGroup) + " accept\n";
+        s += "add rule " + input + isolated;
+        const std::string forward = table + " " + std::string(kSandboxIsolation);
+        s += "create chain " + forward + " { type filter hook forward priority filter; policy accept; }\n";
+        s += "add rule " + forward + " iifname " + veths + " fib saddr . iif oif missing" + isolated;
+        s += "add rule " + forward + " iifname " + veths + " oifname " + veths + " ct status dnat accept\n";
+        s += "add rule " + forward + " iifname " + veths + " oifname " + veths + isolated;
     }
     for (const Ipv4Cidr& pool : change.pools) {
         // The counter may be left over without its rule (someone flushed the chain): add-delete-create makes a
@@ -368,33 +504,46 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "add rule " + table + " " + std::string(kPostrouting) + " ip saddr " + pool.str() + " oifname != " +
              veths + " counter name " + quoted(counter) + " masquerade\n";
     }
+    for (const Ipv6Cidr& pool : change.pools6) {
+        std::string counter = pool6_counter_name(pool);
+        s += "add counter " + table + " " + counter + "\n";
+        s += "delete counter " + table + " " + counter + "\n";
+        s += "create counter " + table + " " + counter + "\n";
+        s += "add rule " + table + " " + std::string(kPostrouting) + " ip6 saddr " + pool.str() + " oifname != " +
+             veths + " counter name " + quoted(counter) + " masquerade\n";
+    }
     if (change.forward_guard) {
         // add + flush + add rule leaves exactly one rule whatever was there, racing installers included.
         const std::string guard = table + " " + std::string(kForwardGuard);
         s += "add chain " + guard + " { type filter hook forward priority filter; policy accept; comment " +
              quoted(kGuardComment) + "; }\n";
         s += "flush chain " + guard + "\n";
-        // IPv4 only: nsrun turns on only IPv4 forwarding, and an inet chain must not touch IPv6's.
-        s += "add rule " + guard + " meta nfproto ipv4 iifname != " + veths + " oifname != " + veths +
-             " drop comment " + quoted(kGuardRuleComment) + "\n";
+        // Per family: an inet chain sees both, and must not stop forwarding the host did before nsrun.
+        if (change.forward_guard->ipv4)
+            s += "add rule " + guard + " meta nfproto ipv4 iifname != " + veths + " oifname != " + veths +
+                 " drop comment " + quoted(kGuardRuleComment) + "\n";
+        if (change.forward_guard->ipv6)
+            s += "add rule " + guard + " meta nfproto ipv6 iifname != " + veths + " oifname != " + veths +
+                 " drop comment " + quoted(kGuard6RuleComment) + "\n";
     }
     return s;
 }
 
 bool is_iptables_chain(uint8_t family, std::string_view table, std::string_view chain) {
-    return family == nft::kFamilyIp && chain == "FORWARD" &&
+    return (family == nft::kFamilyIp || family == kFamilyIp6) && chain == "FORWARD" &&
            (table == "filter" || table == "mangle" || table == "security");
 }
 
-void ensure_nat_rules(const Ipv4Cidr& pool, StepLog& log) {
+void ensure_nat_rules(const NatPools& pools, StepLog& log) {
     nft::Netlink nl;
     std::optional<uint64_t> cookie = nl.netns_cookie();
-    if (cookie && ip_forward_on() && is_verified(*cookie, nl.generation(), pool)) {
-        if (log.enabled()) log.step("nat: rules for " + pool.str() + " in place (ruleset unchanged since checked)");
+    const std::string what = pools.v4.str() + (pools.v6 ? " and " + pools.v6->str() : std::string());
+    if (cookie && ip_forward_on() && (!pools.v6 || ipv6_forwarding_on()) && is_verified(*cookie, nl.generation(), pools)) {
+        if (log.enabled()) log.step("nat: rules for " + what + " in place (ruleset unchanged since checked)");
         return;
     }
-    if (!observe(nl, pool, cookie).any()) {
-        if (log.enabled()) log.step("nat: rules for " + pool.str() + " in place");
+    if (!observe(nl, pools, cookie).any()) {
+        if (log.enabled()) log.step("nat: rules for " + what + " in place");
         return;
     }
     log.step("nat: rules incomplete, waiting for " + std::string(kLockFile));
@@ -403,10 +552,10 @@ void ensure_nat_rules(const Ipv4Cidr& pool, StepLog& log) {
     // A transaction that fails changes nothing, and the most likely cause is the host's firewall changing
     // between observing and writing (Docker restarting recreates its chains): observe again and retry.
     for (int attempt = 1;; ++attempt) {
-        Missing missing = observe(nl, pool, cookie);
+        Missing missing = observe(nl, pools, cookie);
         if (!missing.any()) return;
         if (attempt > kAttempts)
-            fail("setting up NAT for " + pool.str(), "still missing after installing: " + describe(missing));
+            fail("setting up NAT for " + what, "still missing after installing: " + describe(missing));
         log.step("nat: adding " + describe(missing));
         try {
             apply(nl, missing, log);

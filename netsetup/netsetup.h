@@ -15,16 +15,24 @@
 #include <vector>
 
 #include "base/ip_address.h"
+#include "base/ipv6_address.h"
 #include "base/step_log.h"
 
 namespace nsrun::net {
 
 inline constexpr std::string_view kHostLinkPrefix = "nsr";
 inline constexpr const char* kDefaultPool = "10.201.0.0/16";
+// A ULA /64 whose 40-bit global ID spells "nsrun" (6e 73 72 75 6e). A sandbox's IPv6 address is this pool's
+// address N, where N is its IPv4 address's offset in kDefaultPool: nsr<N> owns both.
+inline constexpr const char* kDefaultPool6 = "fd6e:7372:756e::/64";
 
 struct NatOptions {
     Ipv4Cidr pool;
     std::string description;  // shown as the host end's alias (ip link), e.g. "nsrun pid 42: curl"
+    // Dual-stack where the host has an IPv6 default route; nullopt: IPv4 only (--ipv6=off).
+    std::optional<Ipv6Cidr> pool6 = std::nullopt;
+    // Lets the sandbox reach the host's own services; without it only DNS (port 53) and replies get in.
+    bool allow_host = false;
 };
 
 struct NatLease {
@@ -32,7 +40,15 @@ struct NatLease {
     Ipv4 gateway;
     Ipv4 address;
     unsigned mtu = 0;
+    std::optional<Ipv6> address6;  // its /128 from the IPv6 pool; the gateway is fe80::1 (kGateway6)
 };
+
+// The IPv6 gateway: a link-local address that every host end holds, as routers advertise theirs.
+inline constexpr const char* kGateway6 = "fe80::1";
+
+// Why `pool6` cannot be the IPv6 pool next to `pool`, or nullopt: it must be unicast outside ::/8, fe80::/10
+// and ff00::/8, and have room for every slot of the IPv4 pool (at least as many host bits).
+std::optional<std::string> pool6_problem(const Ipv6Cidr& pool6, const Ipv4Cidr& pool);
 
 // Throws when `pool` cannot be used on this host: too small, or overlapping a route the host already has.
 void check_pool(const Ipv4Cidr& pool);

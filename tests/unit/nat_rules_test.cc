@@ -27,6 +27,7 @@ using testing::HasSubstr;
 using testing::StartsWith;
 
 Ipv4Cidr cidr(const char* text) { return *Ipv4Cidr::parse(text); }
+nsrun::Ipv6Cidr cidr6(const char* text) { return *nsrun::Ipv6Cidr::parse(text); }
 
 TEST(NatRules, PoolCounterNames) {
     EXPECT_EQ(pool_counter_name(cidr("203.0.113.0/24")), "pool_203_0_113_0_24");
@@ -53,7 +54,7 @@ TEST(NatRules, ForeignCounterNamesAreNotPools) {
 
 TEST(NatRules, TableCommentSaysWhatItIsAndThatItMayGo) {
     std::string comment = nat_table_comment();
-    EXPECT_THAT(comment, StartsWith("nsrun v1: "));
+    EXPECT_THAT(comment, StartsWith("nsrun v2: "));
     EXPECT_THAT(comment, HasSubstr("safe to delete when no nsrun runs"));
     EXPECT_LE(comment.size(), 127u);  // nft's limit for comments
     EXPECT_EQ(nat_layout_version(comment), kNatLayoutVersion);
@@ -75,11 +76,49 @@ TEST(NatRules, NothingToDoIsAnEmptyScript) {
     EXPECT_EQ(nat_table_script({}), "");
 }
 
-TEST(NatRules, CreateScript) {
-    NatTableChange change{NatTableChange::Table::create, {cidr("203.0.113.0/24")}, false};
+TEST(NatRules, Pool6CounterNames) {
+    EXPECT_EQ(pool6_counter_name(cidr6("fd6e:7372:756e::/64")), "pool6_fd6e7372756e00000000000000000000_64");
+    EXPECT_EQ(pool6_counter_name(cidr6("2001:db8:6e73::/64")), "pool6_20010db86e7300000000000000000000_64");
+    EXPECT_EQ(pool6_counter_name(cidr6("::/0")), "pool6_00000000000000000000000000000000_0");
+    for (const char* text : {"fd6e:7372:756e::/64", "2001:db8::/32", "::/0", "2001:db8::1/128", "fd00:0:0:ff00::/56"}) {
+        auto pool = pool6_from_counter_name(pool6_counter_name(cidr6(text)));
+        ASSERT_TRUE(pool) << text;
+        EXPECT_EQ(*pool, cidr6(text));
+    }
+}
+
+TEST(NatRules, ForeignCounterNamesAreNotIpv6Pools) {
+    for (const char* name : {"", "pool6_", "pool6_fd6e7372756e00000000000000000000", "pool6_fd6e7372756e00000000000000000000_",
+                             "pool6_fd6e7372756e00000000000000000000_129", "pool6_fd6e7372756e00000000000000000001_64",
+                             "pool6_FD6E7372756E00000000000000000000_64", "pool6_fd6e7372756e0000000000000000000_64",
+                             "pool6_fd6e7372756e00000000000000000000_064", "pool_203_0_113_0_24", "isolation",
+                             "pool6_fd6e7372756e0000000000000000000g_64"})
+        EXPECT_FALSE(pool6_from_counter_name(name)) << name;
+    EXPECT_FALSE(pool_from_counter_name("pool6_fd6e7372756e00000000000000000000_64"));
+}
+
+TEST(NatRules, CreateScriptHasIsolationBeforeThePools) {
+    NatTableChange change{NatTableChange::Table::create, {cidr("203.0.113.0/24")}, {}, std::nullopt};
     EXPECT_EQ(nat_table_script(change),
               "add table inet nsrun { comment \"" + nat_table_comment() + "\"; }\n"
               "create chain inet nsrun postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+              "add counter inet nsrun isolation\n"
+              "create chain inet nsrun host_isolation { type filter hook input priority filter; policy accept; }\n"
+              "add rule inet nsrun host_isolation iifname != \"nsr*\" accept\n"
+              "add rule inet nsrun host_isolation icmp type redirect counter name \"isolation\" drop\n"
+              "add rule inet nsrun host_isolation icmpv6 type { nd-router-advert, nd-redirect } counter name "
+              "\"isolation\" drop\n"
+              "add rule inet nsrun host_isolation icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
+              "add rule inet nsrun host_isolation ct state established,related accept\n"
+              "add rule inet nsrun host_isolation meta l4proto { tcp, udp } th dport 53 accept\n"
+              "add rule inet nsrun host_isolation meta iifgroup 28275 accept\n"
+              "add rule inet nsrun host_isolation counter name \"isolation\" drop\n"
+              "create chain inet nsrun sandbox_isolation { type filter hook forward priority filter; policy accept; }\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" fib saddr . iif oif missing counter name "
+              "\"isolation\" drop\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" oifname \"nsr*\" ct status dnat accept\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" oifname \"nsr*\" counter name \"isolation\" "
+              "drop\n"
               "add counter inet nsrun pool_203_0_113_0_24\n"
               "delete counter inet nsrun pool_203_0_113_0_24\n"
               "create counter inet nsrun pool_203_0_113_0_24\n"
@@ -87,16 +126,50 @@ TEST(NatRules, CreateScript) {
               "\"pool_203_0_113_0_24\" masquerade\n");
 }
 
+TEST(NatRules, IsolationCounterCountsEveryIsolationDrop) {
+    NatTableChange change{NatTableChange::Table::create, {cidr("203.0.113.0/24")}, {}, std::nullopt};
+    std::string script = nat_table_script(change);
+    size_t uses = 0;
+    for (size_t at = script.find("counter name \"isolation\""); at != std::string::npos;
+         at = script.find("counter name \"isolation\"", at + 1))
+        ++uses;
+    EXPECT_EQ(uses, kIsolationRules);
+}
+
 TEST(NatRules, GuardScriptDropsOnlyIpv4ThatIsNotNsrun) {
     NatTableChange change;
-    change.forward_guard = true;
+    change.forward_guard = ForwardGuard{true, false};
     std::string script = nat_table_script(change);
     EXPECT_THAT(script, StartsWith("add chain inet nsrun forward_guard { type filter hook forward priority filter; "
-                                   "policy accept; comment \"nsrun turned on net.ipv4.ip_forward"));
+                                   "policy accept; comment \"nsrun turned on IP forwarding"));
     EXPECT_THAT(script, HasSubstr("\nflush chain inet nsrun forward_guard\n"));
     EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard meta nfproto ipv4 iifname != \"nsr*\" "
                                   "oifname != \"nsr*\" drop comment"));
+    EXPECT_THAT(script, testing::Not(HasSubstr("nfproto ipv6")));
     EXPECT_THAT(script, testing::Not(HasSubstr("add table")));
+}
+
+TEST(NatRules, GuardScriptForIpv6AloneLeavesIpv4Forwarding) {
+    NatTableChange change;
+    change.forward_guard = ForwardGuard{false, true};
+    std::string script = nat_table_script(change);
+    EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard meta nfproto ipv6 iifname != \"nsr*\" "
+                                  "oifname != \"nsr*\" drop comment \"nsrun: forward no IPv6"));
+    EXPECT_THAT(script, testing::Not(HasSubstr("nfproto ipv4")));
+    change.forward_guard = ForwardGuard{true, true};
+    script = nat_table_script(change);
+    EXPECT_THAT(script, HasSubstr("nfproto ipv4"));
+    EXPECT_THAT(script, HasSubstr("nfproto ipv6"));
+}
+
+TEST(NatRules, Ipv6PoolGetsItsOwnMasquerade) {
+    NatTableChange change;
+    change.pools6 = {cidr6("2001:db8:6e73::/64")};
+    std::string script = nat_table_script(change);
+    EXPECT_THAT(script, testing::Not(HasSubstr("chain")));
+    EXPECT_THAT(script, HasSubstr("create counter inet nsrun pool6_20010db86e7300000000000000000000_64\n"));
+    EXPECT_THAT(script, HasSubstr("add rule inet nsrun postrouting ip6 saddr 2001:db8:6e73::/64 oifname != \"nsr*\" "
+                                  "counter name \"pool6_20010db86e7300000000000000000000_64\" masquerade\n"));
 }
 
 TEST(NatRules, NewPoolInAnExistingTableTouchesNoHookedChain) {
@@ -111,7 +184,7 @@ TEST(NatRules, NewPoolInAnExistingTableTouchesNoHookedChain) {
 }
 
 TEST(NatRules, ReplaceScriptSwapsTheTableInOneTransaction) {
-    NatTableChange change{NatTableChange::Table::replace, {cidr("203.0.113.0/24")}, true};
+    NatTableChange change{NatTableChange::Table::replace, {cidr("203.0.113.0/24")}, {}, ForwardGuard{true, false}};
     std::string script = nat_table_script(change);
     EXPECT_THAT(script, StartsWith("add table inet nsrun\ndelete table inet nsrun\nadd table inet nsrun { comment"));
     EXPECT_THAT(script, HasSubstr("masquerade"));
@@ -121,6 +194,8 @@ TEST(NatRules, ReplaceScriptSwapsTheTableInOneTransaction) {
 TEST(NatRules, IptablesChainsAreIptablesNftsOwnNames) {
     EXPECT_TRUE(is_iptables_chain(nft::kFamilyIp, "filter", "FORWARD"));
     EXPECT_TRUE(is_iptables_chain(nft::kFamilyIp, "mangle", "FORWARD"));
+    EXPECT_TRUE(is_iptables_chain(NFPROTO_IPV6, "filter", "FORWARD"));  // ip6tables-nft
+    EXPECT_FALSE(is_iptables_chain(NFPROTO_IPV6, "v6", "FORWARD"));
     EXPECT_FALSE(is_iptables_chain(nft::kFamilyInet, "filter", "FORWARD"));
     EXPECT_FALSE(is_iptables_chain(nft::kFamilyIp, "filter", "forward"));
     EXPECT_FALSE(is_iptables_chain(nft::kFamilyIp, "fw", "FORWARD"));
