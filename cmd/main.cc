@@ -7,6 +7,8 @@
 #include "base/error.h"
 #include "base/step_log.h"
 #include "cmd/options.h"
+#include "cmd/registry.h"
+#include "cmd/subcommands.h"
 #include "netsetup/netsetup.h"
 #include "netsetup/port_publish.h"
 #include "runtime/exit_status.h"
@@ -44,7 +46,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     spec.hostname = options.hostname;
     spec.read_only_root = options.read_only;
     spec.mounts = options.mounts;
-    spec.capabilities = options.capabilities;
+    spec.capabilities = nsrun::runtime::keepable_capabilities(options.capabilities, options.cap_add_all);
     spec.chdir = options.chdir;
     spec.rlimits = options.rlimits;
     spec.keep_fds = options.keep_fds;
@@ -68,6 +70,12 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
                                  "--net=none works without root");
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
+    // Before the clone, so that a name in use changes nothing; released after the sandbox (declared first).
+    std::optional<nsrun::cli::NameClaim> name;
+    if (options.name) {
+        name.emplace(nsrun::cli::NameClaim::take(*options.name));
+        log.step("took the name " + *options.name);
+    }
     nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
     // After the clone (the child must not inherit the ports) and before the host changes at all.
     nsrun::net::PublishedPorts published = nsrun::net::PublishedPorts::reserve(options.publish, log);
@@ -85,6 +93,11 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
             throw;
         }
     }
+    if (name) {
+        name->publish(nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
+                                                network ? &network->lease() : nullptr));
+        log.step("named the sandbox (ip netns, nsrun list, nsrun exec)");
+    }
     sandbox.start(log);
     return sandbox.wait();
 }
@@ -95,8 +108,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         auto parsed = nsrun::cli::parse_command_line(args, nsrun::cli::Sources::of_process());
-        if (parsed.action == nsrun::cli::ParseResult::Action::list || parsed.action == nsrun::cli::ParseResult::Action::exec)
-            nsrun::fail(args[0], "not implemented yet");
+        if (parsed.action == nsrun::cli::ParseResult::Action::list) return nsrun::cli::list_sandboxes(parsed.json);
+        if (parsed.action == nsrun::cli::ParseResult::Action::exec) return nsrun::cli::exec_in_sandbox(parsed);
         if (parsed.action != nsrun::cli::ParseResult::Action::run) {
             std::fputs(parsed.text.c_str(), stdout);
             return 0;

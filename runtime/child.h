@@ -39,6 +39,7 @@ struct ChildPlan {
     bool read_only_root;
     const MountRequest* mounts;
     const char* tmpfs_options;  // owned by the program's user, so --tmpfs is writable for it
+    const char* own_binary;     // nsrun's executable, made read-only inside; or nullptr
     size_t mount_count;
     bool switch_identity;
     bool set_groups;  // false in a user namespace, where setgroups() is denied
@@ -51,8 +52,16 @@ struct ChildPlan {
     size_t keep_fd_count;
     sigset_t program_sigmask;  // the caller's mask, restored for the program
     sigset_t supervised;       // signals init waits for and forwards (plus SIGCHLD)
+    // Sandbox::join only: the sandbox init's pidfd and the CLONE_NEW* namespaces to enter through it.
+    bool joining;
+    int join_pidfd;
+    int join_namespaces;
 };
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept;
+
+// The process Sandbox::join clones (already in the sandbox's pid namespace, and non-dumpable): enters the
+// other namespaces, waits for kGo and becomes the program, hardened as run_child's program is.
+[[noreturn]] void run_joined_child(const ChildPlan& plan) noexcept;
 
 }  // namespace nsrun::runtime

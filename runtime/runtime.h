@@ -24,6 +24,7 @@
 namespace nsrun::runtime {
 
 struct ChildReport;
+struct JoinSpec;
 
 struct SandboxSpec {
     std::vector<std::string> argv;             // program and its arguments; argv[0] is looked up in PATH
@@ -56,6 +57,9 @@ private:
 class Sandbox {
 public:
     static Sandbox create(const SandboxSpec& spec, StepLog& log);
+    // Starts spec.argv inside the running sandbox whose init spec.pid is (runtime/join.h); start() and wait()
+    // then work as for create(). Throws Error("joining the sandbox", why) when that sandbox has ended.
+    static Sandbox join(const JoinSpec& spec, StepLog& log);
     Sandbox(Sandbox&&) noexcept;
     Sandbox& operator=(Sandbox&&) = delete;
     ~Sandbox();  // kills and reaps the child if it is still running (set-up failed)

@@ -17,33 +17,10 @@
 #include "runtime/exit_status.h"
 #include "runtime/id_map.h"
 #include "runtime/runtime.h"
+#include "runtime/spawn.h"
 
 namespace nsrun::runtime {
 namespace {
-
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-sigset_t forwarded_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, sig);
-    return set;
-}
-
-// argv/envp as the NULL-terminated arrays execve wants, built before clone so the child need not allocate.
-struct CStrings {
-    explicit CStrings(const std::vector<std::string>& strings) {
-        for (const auto& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
-        pointers.push_back(nullptr);
-    }
-    std::vector<char*> pointers;
-};
-
-std::string search_path_of(const std::vector<std::string>& env) {
-    for (const auto& entry : env)
-        if (entry.starts_with("PATH=")) return entry.substr(5);
-    return kDefaultPath;
-}
 
 int clone_flags_of(const SandboxSpec& spec) {
     int flags = CLONE_NEWPID | CLONE_NEWNS | spec.extra_namespaces;
@@ -51,15 +28,6 @@ int clone_flags_of(const SandboxSpec& spec) {
     if (spec.new_user) flags |= CLONE_NEWUSER;
     if (spec.hostname) flags |= CLONE_NEWUTS;
     return flags;
-}
-
-// clone3 gives a pidfd, so every later signal and wait names this child and never a recycled pid.
-pid_t clone_with_pidfd(int flags, int* pidfd) {
-    clone_args args{};
-    args.flags = uint64_t(flags) | CLONE_PIDFD;
-    args.pidfd = uint64_t(uintptr_t(pidfd));
-    args.exit_signal = SIGCHLD;
-    return pid_t(::syscall(SYS_clone3, &args, sizeof args));
 }
 
 void send_byte(int channel, char byte, const char* doing) {
@@ -121,6 +89,10 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (spec.identity)
         tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);
     plan.tmpfs_options = tmpfs_options.c_str();
+    char own_binary[4096];
+    ssize_t own_binary_size = ::readlink("/proc/self/exe", own_binary, sizeof own_binary - 1);
+    if (own_binary_size > 0) own_binary[own_binary_size] = '\0';
+    plan.own_binary = own_binary_size > 0 && own_binary[0] == '/' ? own_binary : nullptr;
     plan.switch_identity = spec.identity.has_value();
     plan.set_groups = !spec.new_user;
     if (spec.identity) {

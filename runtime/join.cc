@@ -1,0 +1,133 @@
+#include "runtime/join.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/unique_fd.h"
+#include "runtime/child.h"
+#include "runtime/runtime.h"
+#include "runtime/spawn.h"
+
+namespace nsrun::runtime {
+namespace {
+
+constexpr const char* kJoining = "joining the sandbox";
+
+bool same_namespace(pid_t pid, const char* kind) {
+    struct stat ours{}, theirs{};
+    const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+    if (::stat(path.c_str(), &theirs) < 0) throw_errno(std::string(kJoining) + ": reading " + path);
+    if (::stat((std::string("/proc/self/ns/") + kind).c_str(), &ours) < 0)
+        throw_errno(std::string(kJoining) + ": reading /proc/self/ns/" + kind);
+    return ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
+// Everything but the pid namespace, which nsrun enters for its children. Entering a namespace one is already
+// in is harmless for all of these but the user namespace, where setns() refuses it.
+int namespaces_to_enter(pid_t pid) {
+    int flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWTIME;
+    if (!same_namespace(pid, "user")) flags |= CLONE_NEWUSER;
+    return flags;
+}
+
+}  // namespace
+
+std::optional<uint64_t> process_start_time(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    char buf[1024];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return std::nullopt;
+    std::string_view text(buf, size_t(n));
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    size_t close = text.rfind(')');
+    if (close == std::string_view::npos) return std::nullopt;
+    text.remove_prefix(close + 1);
+    for (int field = 3; field <= 22; ++field) {
+        size_t start = text.find_first_not_of(' ');
+        if (start == std::string_view::npos) return std::nullopt;
+        text.remove_prefix(start);
+        size_t end = text.find(' ');
+        std::string_view value = text.substr(0, end);
+        if (field == 22) {
+            uint64_t ticks = 0;
+            for (char c : value) {
+                if (c < '0' || c > '9') return std::nullopt;
+                ticks = ticks * 10 + uint64_t(c - '0');
+            }
+            return ticks;
+        }
+        if (end == std::string_view::npos) return std::nullopt;
+        text.remove_prefix(end);
+    }
+    return std::nullopt;
+}
+
+Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
+    if (spec.argv.empty() || spec.argv[0].empty()) fail("starting the program", "no program given");
+    CStrings argv(spec.argv), envp(spec.env);
+    std::string search_path = search_path_of(spec.env);
+
+    UniqueFd target(int(::syscall(SYS_pidfd_open, spec.pid, 0)));
+    if (!target && errno == ESRCH) fail(kJoining, "it has ended");
+    if (!target) throw_errno(std::string(kJoining) + ": opening its init's pidfd");
+    // After pidfd_open: if the pid still names the process that started then, the pidfd is that process.
+    if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended");
+    int namespaces = namespaces_to_enter(spec.pid);
+
+    // Before the clone: the child is born in the sandbox's pid namespace and must never be dumpable there.
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) throw_errno("making nsrun non-dumpable");
+    if (::setns(target.get(), CLONE_NEWPID) < 0) throw_errno(std::string(kJoining) + "'s pid namespace");
+
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw_errno("creating the sync channel");
+    UniqueFd parent_end(pair[0]), child_end(pair[1]);
+
+    ChildPlan plan{};
+    plan.supervised = forwarded_signals();
+    sigset_t blocked = plan.supervised;
+    sigaddset(&blocked, SIGCHLD);
+    if (::sigprocmask(SIG_BLOCK, &blocked, &plan.program_sigmask) < 0) throw_errno("blocking signals");
+    plan.argv = argv.pointers.data();
+    plan.envp = envp.pointers.data();
+    plan.search_path = search_path.c_str();
+    plan.channel_fd = child_end.get();
+    plan.seccomp = &spec.seccomp;
+    plan.capabilities = CapabilitySet{};
+    plan.switch_identity = spec.identity.has_value();
+    plan.set_groups = !(namespaces & CLONE_NEWUSER);  // a user namespace of nsrun's denies setgroups()
+    if (spec.identity) {
+        plan.uid = spec.identity->uid;
+        plan.gid = spec.identity->gid;
+    }
+    plan.joining = true;
+    plan.join_pidfd = target.get();
+    plan.join_namespaces = namespaces;
+
+    int pidfd = -1;
+    pid_t pid = clone_with_pidfd(0, &pidfd);
+    if (pid < 0) {
+        // ENOMEM here means the sandbox's pid namespace is being torn down.
+        if (errno == ENOMEM) fail(kJoining, "it has ended");
+        throw_errno(std::string(kJoining) + ": starting a process in it");
+    }
+    if (pid == 0) {
+        parent_end.release();
+        run_joined_child(plan);
+    }
+    Sandbox joined(pid, UniqueFd(pidfd), std::move(parent_end));
+    child_end.reset();
+    log.step("started the joining process (pid " + std::to_string(pid) + ")");
+    return joined;
+}
+
+}  // namespace nsrun::runtime
