@@ -452,6 +452,13 @@ void Netlink::insert_rules(std::span<const RuleInsert> rules) {
     commit(encode_insert_batch(rules, first), first, rules.size(), doing);
 }
 
+int Netlink::acknowledged(uint16_t type, uint8_t family, const AttrWriter& attrs) {
+    std::vector<uint8_t> request;
+    uint32_t seq = ++seq_;
+    append_message(request, type, NLM_F_ACK, family, seq, 0, attrs.bytes());
+    return exchange(request, seq, false, nullptr, [](void*, nlmsghdr*) {});
+}
+
 uint32_t Netlink::take_seqs(uint32_t count) {
     uint32_t first = seq_ + 1;
     seq_ += count;

@@ -131,6 +131,9 @@ public:
     // Sends one batch whose begin message has sequence number first_seq and whose next `acked` messages carry
     // NLM_F_ACK, and returns once the kernel has answered each of them; throws with the kernel's reason.
     void commit(std::span<const uint8_t> batch, uint32_t first_seq, size_t acked, const std::string& doing);
+    // One request of any NETLINK_NETFILTER subsystem (`type` is the whole nlmsg_type) that the kernel answers
+    // with an acknowledgement: returns 0 or the kernel's errno.
+    int acknowledged(uint16_t type, uint8_t family, const AttrWriter& attrs);
 
 private:
     template <class OnReply>

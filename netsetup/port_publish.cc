@@ -36,6 +36,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -178,6 +179,12 @@ UniqueFd hold_port(const PortMapping& m) {
     return fd;
 }
 
+// ctnetlink's filter flags (CTA_FILTER_F_* in the kernel's net/netfilter/nf_internals.h: conntrack-tools and
+// libnetfilter_conntrack use the same values, but no uapi header carries them).
+constexpr uint32_t kFilterIpDestination = 1u << 1;
+constexpr uint32_t kFilterProtocol = 1u << 3;
+constexpr uint32_t kFilterDestinationPort = 1u << 5;
+
 void turn_on_route_localnet(const std::string& host_link) {
     const std::string path = "/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet";
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -280,11 +287,39 @@ std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t fi
     return out;
 }
 
+std::vector<uint8_t> forget_flows_attributes(const PortMapping& m) {
+    nft::AttrWriter a;
+    uint32_t flags = kFilterProtocol | kFilterDestinationPort;
+    size_t tuple = a.begin_nest(CTA_TUPLE_ORIG);
+    if (!on_every_address(m)) {
+        flags |= kFilterIpDestination;
+        size_t ip = a.begin_nest(CTA_TUPLE_IP);
+        const uint32_t address = m.host_ip->network_order();
+        a.put(CTA_IP_V4_DST, &address, sizeof address);
+        a.end_nest(ip);
+    }
+    size_t proto = a.begin_nest(CTA_TUPLE_PROTO);
+    const uint8_t udp = IPPROTO_UDP;
+    a.put(CTA_PROTO_NUM, &udp, sizeof udp);
+    const uint16_t port = htons(m.host_port);
+    a.put(CTA_PROTO_DST_PORT, &port, sizeof port);
+    a.end_nest(proto);
+    a.end_nest(tuple);
+    // A kernel without filtered deletes (older than 2024's) reads the tuple as one whole connection, finds it
+    // incomplete and refuses (EINVAL): never a flush of everything.
+    size_t filter = a.begin_nest(CTA_FILTER);
+    a.put(CTA_FILTER_ORIG_FLAGS, &flags, sizeof flags);  // NLA_U32, host order
+    const uint32_t none = 0;
+    a.put(CTA_FILTER_REPLY_FLAGS, &none, sizeof none);
+    a.end_nest(filter);
+    return std::move(a.bytes());
+}
+
 PublishedPorts::PublishedPorts() = default;
 PublishedPorts::PublishedPorts(PublishedPorts&&) noexcept = default;
-PublishedPorts& PublishedPorts::operator=(PublishedPorts&&) noexcept = default;
 
 PublishedPorts::~PublishedPorts() {
+    if (forget_.joinable()) forget_.join();
     // The table first: while it exists the ports must stay taken, or the next nsrun could publish one of them
     // while this table still sends its connections here.
     owner_.reset();
@@ -317,6 +352,28 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
         turn_on_route_localnet(lease.host_link);
         log.step("turned on route_localnet on " + lease.host_link);
     }
+    // A UDP "connection" the host tracked before this table existed (to the port while nobody published it,
+    // or to the sandbox that published it last) keeps its old fate as long as its client keeps sending, even
+    // after the new rules are in place (Docker's moby#8795). Only after the commit can deleting them not race
+    // new ones. The kernel walks its whole conntrack hash for that (~14 ms with 262,144 buckets, ~20 us when
+    // the namespace tracks nothing), so a thread does it while the program starts, on the table's socket: a
+    // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
+    std::vector<std::vector<uint8_t>> requests;
+    for (const PortMapping& m : mappings_)
+        if (m.protocol == PortMapping::Protocol::udp) requests.push_back(forget_flows_attributes(m));
+    if (requests.empty()) return;
+    forget_ = std::thread([socket = owner_.get(), requests = std::move(requests)] {
+        constexpr uint16_t kDelete = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+        try {
+            for (const auto& attributes : requests) {
+                nft::AttrWriter a;
+                a.put_raw(attributes);
+                socket->acknowledged(kDelete, NFPROTO_IPV4, a);  // best effort: stale entries expire anyway
+            }
+        } catch (const std::exception&) {
+        }
+    });
+    log.step("forgetting the UDP ports' conntrack entries in the background");
 }
 
 }  // namespace nsrun::net

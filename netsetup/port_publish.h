@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/step_log.h"
@@ -39,15 +40,16 @@ public:
     void install(const NatLease& lease, StepLog& log);
 
     PublishedPorts(PublishedPorts&&) noexcept;
-    PublishedPorts& operator=(PublishedPorts&&) noexcept;
+    PublishedPorts& operator=(PublishedPorts&&) = delete;
     // Closes the table's socket first: the kernel deletes the table before close() returns (one RCU grace
-    // period, ~10-30 ms), and only then are the ports free for the next nsrun.
+    // period, ~5-30 ms), and only then are the ports free for the next nsrun.
     ~PublishedPorts();
 
 private:
     std::vector<PortMapping> mappings_;
     std::vector<UniqueFd> held_;           // one bound socket per mapping
     std::unique_ptr<nft::Netlink> owner_;  // the socket the table belongs to
+    std::thread forget_;                   // forgets the UDP ports' old conntrack entries, off the launch path
 };
 
 // ---- The pure pieces, public for the unit tests ----
@@ -84,5 +86,9 @@ std::string publish_table_text(const PublishTable& table);
 // the batch begin (first_seq) carries NLM_F_ACK, publish_batch_acks() of them.
 std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t first_seq);
 size_t publish_batch_acks(const PublishTable& table);
+
+// The attributes of the ctnetlink delete that forgets the host's conntrack entries for datagrams to one
+// published UDP port: the kernel's filter matches protocol, destination port and (with a HOSTIP) address.
+std::vector<uint8_t> forget_flows_attributes(const PortMapping& mapping);
 
 }  // namespace nsrun::net

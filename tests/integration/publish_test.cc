@@ -31,15 +31,32 @@ print("ready", flush=True)
 server.serve_forever()
 )PY";
 
-// A UDP echo server: argv PORT.
+// A UDP echo server: argv PORT [TAG].
 constexpr const char* kUdpEcho = R"PY(
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("", int(sys.argv[1])))
+by = (" by " + sys.argv[2]).encode() if len(sys.argv) > 2 else b""
 print("ready", flush=True)
 while True:
     data, peer = s.recvfrom(2048)
-    s.sendto(b"echo " + data + b" from " + peer[0].encode(), peer)
+    s.sendto(b"echo " + data + b" from " + peer[0].encode() + by, peer)
+)PY";
+
+// A client that keeps one UDP flow alive (fixed source port, a datagram every 0.1 s, for at most 60 s) and
+// prints every answer: argv HOST PORT.
+constexpr const char* kUdpFlow = R"PY(
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 40000))
+s.settimeout(0.1)
+print("ready", flush=True)
+for i in range(600):
+    s.sendto(b"tick", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recv(2048).decode(), flush=True)
+    except (socket.timeout, ConnectionRefusedError):
+        pass
 )PY";
 
 // One datagram and its answer: argv HOST PORT MESSAGE.
@@ -186,6 +203,23 @@ TEST_F(PublishTest, UdpEcho) {
     EXPECT_FALSE(p.Wait(10s).timed_out);
     Result after = lab().Inet({"python3", "-c", kUdpAsk, "198.51.100.2", "5353", "again"});
     EXPECT_NE(after.status, 0) << after.Describe();
+}
+
+// A client that never stops sending from one port keeps its conntrack entry alive forever: tracked before the
+// port was published it would stay un-NAT'd, tracked for the previous sandbox it would still go there.
+TEST_F(PublishTest, AnOngoingUdpFlowReachesEachNewSandbox) {
+    Process client(lab().InInet({"python3", "-c", kUdpFlow, "198.51.100.2", "5353"}));
+    ASSERT_TRUE(client.WaitForOutput("ready\n", 15s)) << client.Wait(1s).Describe();
+    ::usleep(500'000);  // its flow is tracked before anything is published
+    for (const char* tag : {"one", "two"}) {
+        SCOPED_TRACE(tag);
+        Process p(lab().Nsrun(Publish({"-p", "5353:53/udp"}, {"python3", "-c", kUdpEcho, "53", tag})));
+        ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+        EXPECT_TRUE(client.WaitForOutput(std::string("echo tick from 198.51.100.1 by ") + tag + "\n", 5s))
+            << client.out();
+        p.Signal(SIGTERM);
+        EXPECT_FALSE(p.Wait(10s).timed_out);
+    }
 }
 
 TEST_F(PublishTest, SigkillOfNsrunTakesTheTableAndThePortWithIt) {

@@ -6,6 +6,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -13,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -243,6 +245,63 @@ TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
     EXPECT_THAT(guard[0], ElementsAre("meta", "cmp", "payload", "cmp", "immediate"));
     ASSERT_EQ(postrouting.size(), 2u);
     EXPECT_THAT(postrouting[0], ElementsAre("meta", "cmp", "ct", "bitwise", "cmp", "payload", "cmp", "masq"));
+}
+
+// ---- forgetting a UDP port's conntrack entries ----
+
+struct Forget {
+    uint8_t protocol = 0;
+    uint16_t port = 0;
+    std::optional<uint32_t> address;  // network order
+    uint32_t orig_flags = 0;
+    bool reply_flags_zero = false;
+};
+
+Forget DecodeForget(std::vector<uint8_t> bytes) {
+    Forget f;
+    nlattr* tb[CTA_MAX + 1] = {};
+    EXPECT_EQ(nla_parse(tb, CTA_MAX, reinterpret_cast<nlattr*>(bytes.data()), int(bytes.size()), nullptr), 0);
+    EXPECT_TRUE(tb[CTA_TUPLE_ORIG] && tb[CTA_FILTER]);
+    if (!tb[CTA_TUPLE_ORIG] || !tb[CTA_FILTER]) return f;
+    EXPECT_FALSE(tb[CTA_TUPLE_REPLY]);
+    nlattr* tuple[CTA_TUPLE_MAX + 1];
+    EXPECT_EQ(nla_parse_nested(tuple, CTA_TUPLE_MAX, tb[CTA_TUPLE_ORIG], nullptr), 0);
+    if (tuple[CTA_TUPLE_IP]) {
+        nlattr* ip[CTA_IP_MAX + 1];
+        EXPECT_EQ(nla_parse_nested(ip, CTA_IP_MAX, tuple[CTA_TUPLE_IP], nullptr), 0);
+        if (ip[CTA_IP_V4_DST]) f.address = nla_get_u32(ip[CTA_IP_V4_DST]);
+    }
+    if (tuple[CTA_TUPLE_PROTO]) {
+        nlattr* proto[CTA_PROTO_MAX + 1];
+        EXPECT_EQ(nla_parse_nested(proto, CTA_PROTO_MAX, tuple[CTA_TUPLE_PROTO], nullptr), 0);
+        if (proto[CTA_PROTO_NUM]) f.protocol = nla_get_u8(proto[CTA_PROTO_NUM]);
+        if (proto[CTA_PROTO_DST_PORT]) f.port = ntohs(nla_get_u16(proto[CTA_PROTO_DST_PORT]));
+    }
+    nlattr* filter[CTA_FILTER_MAX + 1];
+    EXPECT_EQ(nla_parse_nested(filter, CTA_FILTER_MAX, tb[CTA_FILTER], nullptr), 0);
+    if (filter[CTA_FILTER_ORIG_FLAGS]) f.orig_flags = nla_get_u32(filter[CTA_FILTER_ORIG_FLAGS]);
+    f.reply_flags_zero = filter[CTA_FILTER_REPLY_FLAGS] && nla_get_u32(filter[CTA_FILTER_REPLY_FLAGS]) == 0;
+    return f;
+}
+
+// The kernel's CTA_FILTER_F_* values (net/netfilter/nf_internals.h).
+constexpr uint32_t kIpDst = 1u << 1, kProtoNum = 1u << 3, kProtoSrcPort = 1u << 4, kProtoDstPort = 1u << 5;
+
+TEST(PortPublish, ForgettingAUdpPortMatchesItsProtocolAndDestinationPortOnly) {
+    Forget f = DecodeForget(forget_flows_attributes(parse_port_mapping("5353:53/udp")));
+    EXPECT_EQ(f.protocol, IPPROTO_UDP);
+    EXPECT_EQ(f.port, 5353) << "the host's port, which the flows were sent to";
+    EXPECT_FALSE(f.address);
+    EXPECT_EQ(f.orig_flags, kProtoNum | kProtoDstPort) << "anything wider would forget other flows";
+    EXPECT_EQ(f.orig_flags & kProtoSrcPort, 0u);
+    EXPECT_TRUE(f.reply_flags_zero);
+}
+
+TEST(PortPublish, ForgettingAUdpPortOnOneAddressMatchesThatAddressToo) {
+    Forget f = DecodeForget(forget_flows_attributes(parse_port_mapping("198.51.100.2:5353:53/udp")));
+    ASSERT_TRUE(f.address);
+    EXPECT_EQ(*f.address, Ipv4::parse("198.51.100.2")->network_order());
+    EXPECT_EQ(f.orig_flags, kIpDst | kProtoNum | kProtoDstPort);
 }
 
 }  // namespace
