@@ -46,7 +46,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     spec.hostname = options.hostname;
     spec.read_only_root = options.read_only;
     spec.mounts = options.mounts;
-    spec.capabilities = options.capabilities;
+    spec.capabilities = nsrun::runtime::keepable_capabilities(options.capabilities, options.cap_add_all);
     spec.chdir = options.chdir;
     spec.rlimits = options.rlimits;
     spec.keep_fds = options.keep_fds;

@@ -338,7 +338,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         if (!kind) continue;
         options.mounts.push_back(runtime::parse_mount(*kind, option->results().at(taken[option]++)));
     }
-    for (const auto& list : cap_add) options.capabilities.bits |= runtime::parse_capabilities(list).bits;
+    for (const auto& list : cap_add) {
+        options.capabilities.bits |= runtime::parse_capabilities(list).bits;
+        std::string lower(list);
+        for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+        options.cap_add_all |= ("," + lower + ",").find(",all,") != std::string::npos;
+    }
     if (options.user && options.user->empty()) fail("--user", "no user given");
     if (options.chdir && (options.chdir->empty() || (*options.chdir)[0] != '/'))
         fail("--chdir " + *options.chdir, "must be an absolute path");

@@ -40,6 +40,7 @@ struct Options {
     bool read_only = false;
     std::vector<runtime::MountRequest> mounts;  // in command-line order
     runtime::CapabilitySet capabilities;
+    bool cap_add_all = false;  // --cap-add=all: every capability nsrun itself has
     std::optional<std::string> user;  // --user as given; resolved against the password database at launch
     std::optional<std::string> chdir;
     bool clearenv = false;

@@ -140,4 +140,16 @@ int apply_capabilities(CapabilitySet keep, const char** failed_step) noexcept {
     return 0;
 }
 
+CapabilitySet keepable_capabilities(CapabilitySet wanted, bool all) {
+    if (wanted.bits == 0) return wanted;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) < 0) throw_errno("reading nsrun's own capabilities");
+    uint64_t held = uint64_t(data[0].permitted) | (uint64_t(data[1].permitted) << 32);
+    CapabilitySet missing{wanted.bits & ~held};
+    if (missing.bits == 0) return wanted;
+    if (all) return CapabilitySet{wanted.bits & held};
+    fail("--cap-add", "nsrun itself lacks " + capability_names(missing) + ", so the program cannot keep it");
+}
+
 }  // namespace nsrun::runtime

@@ -20,6 +20,10 @@ struct CapabilitySet {
 // Error("--cap-add", "unknown capability 'x'").
 CapabilitySet parse_capabilities(std::string_view list);
 
+// What of `wanted` the program can keep: a capability nsrun does not hold itself (its permitted set) cannot be
+// passed on. With `all`, those are left out quietly; otherwise Error("--cap-add", "nsrun itself lacks ...").
+CapabilitySet keepable_capabilities(CapabilitySet wanted, bool all);
+
 // "net_bind_service,sys_time" (lower case, no CAP_), or "none". For messages and logs.
 std::string capability_names(CapabilitySet set);
 

@@ -118,14 +118,16 @@ int set_read_only(int dirfd, const char* path, unsigned flags) {
 
 // A recursive bind through the new mount API, so a read-only one is read-only all the way down before it is
 // ever visible.
-int bind_mount(const MountRequest& request) {
-    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, request.source.c_str(),
-                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+// Returns 0, or an errno with *failed_path naming the path that failed.
+int bind_mount(const char* source, const char* target, bool read_only, const char** failed_path) {
+    *failed_path = source;
+    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (tree < 0) return errno;
-    int err = 0;
-    if (request.kind == MountRequest::Kind::ro_bind) err = set_read_only(tree, "", AT_EMPTY_PATH);
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, request.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    int err = read_only ? set_read_only(tree, "", AT_EMPTY_PATH) : 0;
+    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
         err = errno;
+        *failed_path = target;
+    }
     ::close(tree);
     return err;
 }
@@ -151,15 +153,26 @@ void prepare_mounts(const ChildPlan& plan) {
     if (plan.resolv_conf)
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
+    // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next
+    // root launch to run (the shape of runc's CVE-2019-5736): inside, that file is read-only and cannot be
+    // renamed over. A binary that is not there (deleted, or another view) is nothing to protect.
+    if (plan.own_binary && !plan.read_only_root) {
+        const char* failed_path;
+        int err = bind_mount(plan.own_binary, plan.own_binary, true, &failed_path);
+        if (err && err != ENOENT)
+            report_and_exit(plan.channel_fd, kStatusNsrunError, err, "protecting nsrun's binary ", failed_path);
+    }
     for (size_t i = 0; i < plan.mount_count; ++i) {
         const MountRequest& request = plan.mounts[i];
         if (request.kind == MountRequest::Kind::tmpfs) {
             if (::mount("tmpfs", request.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, plan.tmpfs_options) < 0)
                 report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "--tmpfs ", request.target.c_str());
-        } else if (int err = bind_mount(request)) {
-            report_and_exit(plan.channel_fd, kStatusNsrunError, err,
-                            request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ",
-                            request.source.c_str());
+        } else {
+            const char* failed_path;
+            if (int err = bind_mount(request.source.c_str(), request.target.c_str(),
+                                     request.kind == MountRequest::Kind::ro_bind, &failed_path))
+                report_and_exit(plan.channel_fd, kStatusNsrunError, err,
+                                request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ", failed_path);
         }
     }
 }
@@ -263,7 +276,8 @@ int start_program(void* plan) { run_program(*static_cast<const ChildPlan*>(plan)
 // pid 1 of the sandbox: the kernel kills everything in the pid namespace when it exits, so it lives exactly as
 // long as the program, reaps orphans, and passes on the signals nsrun forwards.
 [[noreturn]] void run_init(const ChildPlan& plan, pid_t program) {
-    ::close(plan.channel_fd);
+    // Init needs no descriptor at all; whatever nsrun's caller left open must not stay reachable in here.
+    ::syscall(SYS_close_range, 0U, ~0U, 0U);
     const char* ignored_step;
     ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     apply_capabilities(CapabilitySet{}, &ignored_step);

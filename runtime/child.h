@@ -39,6 +39,7 @@ struct ChildPlan {
     bool read_only_root;
     const MountRequest* mounts;
     const char* tmpfs_options;  // owned by the program's user, so --tmpfs is writable for it
+    const char* own_binary;     // nsrun's executable, made read-only inside; or nullptr
     size_t mount_count;
     bool switch_identity;
     bool set_groups;  // false in a user namespace, where setgroups() is denied

@@ -89,6 +89,10 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (spec.identity)
         tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);
     plan.tmpfs_options = tmpfs_options.c_str();
+    char own_binary[4096];
+    ssize_t own_binary_size = ::readlink("/proc/self/exe", own_binary, sizeof own_binary - 1);
+    if (own_binary_size > 0) own_binary[own_binary_size] = '\0';
+    plan.own_binary = own_binary_size > 0 && own_binary[0] == '/' ? own_binary : nullptr;
     plan.switch_identity = spec.identity.has_value();
     plan.set_groups = !spec.new_user;
     if (spec.identity) {
