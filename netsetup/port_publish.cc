@@ -354,8 +354,8 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     }
     // A UDP "connection" the host tracked before this table existed (to the port while nobody published it,
     // or to the sandbox that published it last) keeps its old fate as long as its client keeps sending, even
-    // after the new rules are in place (Docker's moby#8795). Only after the commit can deleting them not race
-    // new ones. The kernel walks its whole conntrack hash for that (~14 ms with 262,144 buckets, ~20 us when
+    // after the new rules are in place (a long-standing Docker complaint). Only after the commit can deleting
+    // them not race new ones. The kernel walks its whole conntrack hash for that (~14 ms with 262,144 buckets, ~20 us when
     // the namespace tracks nothing), so a thread does it while the program starts, on the table's socket: a
     // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
     std::vector<std::vector<uint8_t>> requests;
@@ -368,7 +368,9 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
             for (const auto& attributes : requests) {
                 nft::AttrWriter a;
                 a.put_raw(attributes);
-                socket->acknowledged(kDelete, NFPROTO_IPV4, a);  // best effort: stale entries expire anyway
+                // Best effort: a kernel without filtered deletes refuses, and its stale entries then last until
+                // their clients pause for the UDP timeout (30 s), as before.
+                socket->acknowledged(kDelete, NFPROTO_IPV4, a);
             }
         } catch (const std::exception&) {
         }
