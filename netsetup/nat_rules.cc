@@ -20,9 +20,10 @@
 //       iifname "nsr*" fib saddr . iif oif missing counter name "isolation" drop    no spoofed sources
 //       iifname "nsr*" oifname "nsr*" ct status dnat accept                 published ports are public
 //       iifname "nsr*" oifname "nsr*" counter name "isolation" drop }       sandboxes never reach each other
-//     chain forward_guard { type filter hook forward priority filter; policy accept;   only for the families
-//       meta nfproto ipv4 iifname != "nsr*" oifname != "nsr*" drop                     whose forwarding
-//       meta nfproto ipv6 iifname != "nsr*" oifname != "nsr*" drop }                   nsrun turned on
+//     chain forward_guard { type filter hook forward priority filter; policy accept;   only if nsrun turned
+//       meta nfproto ipv4 iifname != "nsr*" oifname != "nsr*" drop }                   on ip_forward
+//     chain forward_guard6 { type filter hook forward priority filter; policy accept;  only if nsrun turned
+//       meta nfproto ipv6 iifname != "nsr*" oifname != "nsr*" drop }                   on IPv6 forwarding
 //   }
 //   + at the top of every other drop-policy forward chain of family ip, ip6 or inet (IPv6 only for
 //     dual-stack launches; in inet chains each pair is restricted with meta nfproto to its family):
@@ -36,7 +37,7 @@
 //
 // Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pools' counters and of
 // the isolation counter, a dump of all chains for drop-policy forward ones and, per such chain, a dump of its
-// rules for nsrun's comments; the guard's rules only when a forwarding switch is off. A named counter is the
+// rules for nsrun's comments; the guards' chains and rules. A named counter is the
 // cheapest proof that the rules counting into it exist: rules have no key to look them up by (only a dump of
 // the whole chain, which grows with the pools, with expressions to parse), while an object is fetched by name
 // and its reply carries how many rules use it.
@@ -79,18 +80,20 @@ namespace {
 constexpr std::string_view kVethPrefix = "nsr";  // host veth ends are nsr<slot>; nft spells the match "nsr*"
 constexpr std::string_view kPostrouting = "postrouting";
 constexpr std::string_view kForwardGuard = "forward_guard";
+constexpr std::string_view kForwardGuard6 = "forward_guard6";
 constexpr std::string_view kHostIsolation = "host_isolation";
 constexpr std::string_view kSandboxIsolation = "sandbox_isolation";
 constexpr uint8_t kFamilyIp6 = NFPROTO_IPV6;
 constexpr std::string_view kTableCommentText =
     ": NAT for nsrun sandboxes (veths nsr*); safe to delete when no nsrun runs";
 constexpr std::string_view kGuardComment =
-    "nsrun turned on IP forwarding for nsr* only (see the rules); if you delete this table, turn it off again";
-static_assert(kGuardComment.size() <= 127, "nft caps comments at 128 bytes");
+    "nsrun turned on net.ipv4.ip_forward for nsr* only; if you delete this table, set it back to 0";
+constexpr std::string_view kGuard6Comment =
+    "nsrun turned on net.ipv6.conf.all.forwarding for nsr* only (accept_ra 1 became 2); if you delete this table, "
+    "reset them";
+static_assert(kGuardComment.size() <= 127 && kGuard6Comment.size() <= 127, "nft caps comments at 128 bytes");
 constexpr std::string_view kGuardRuleComment = "nsrun: forward nothing that is not nsr*";
-constexpr std::string_view kGuard6RuleComment =
-    "nsrun: forward no IPv6 that is not nsr* (it set net.ipv6.conf.all.forwarding, and accept_ra 1 to 2)";
-static_assert(kGuard6RuleComment.size() <= 127, "nft caps comments at 128 bytes");
+constexpr std::string_view kGuard6RuleComment = "nsrun: forward no IPv6 that is not nsr*";
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
 constexpr const char* kLockDir = "/run/nsrun";
 constexpr const char* kLockFile = "/run/nsrun/nat.lock";
@@ -262,48 +265,52 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
     missing.forwarding6 = pools.v6 && !ipv6_forwarding_on();
     auto table = nl.get_table(nft::kFamilyInet, kNatTable);
     std::optional<unsigned> version = table && table->comment ? nat_layout_version(*table->comment) : std::nullopt;
-    // A table of this layout whose isolation rules are not all there (someone flushed or edited it) is rebuilt
-    // like an old one: isolation that silently lapsed would be worse than the 12-30 ms a rebuild costs.
-    bool broken = version == kNatLayoutVersion &&
-                  nl.object_use(nft::kFamilyInet, kNatTable, kIsolationCounter, NFT_OBJECT_COUNTER).value_or(0) !=
-                      kIsolationRules;
-    if (!table) {
-        missing.table.table = NatTableChange::Table::create;
-        missing.table.pools.push_back(pools.v4);
-        if (pools.v6) missing.table.pools6.push_back(*pools.v6);
-        if (missing.forwarding || missing.forwarding6) missing.table.forward_guard = {missing.forwarding, missing.forwarding6};
-    } else if (!version || *version < kNatLayoutVersion || broken) {
-        // An older layout (or a stranger's table squatting on the name): rebuild it in one transaction, keeping
-        // every pool an earlier launch added and the guard rules for what nsrun ever turned on.
-        missing.table.table = NatTableChange::Table::replace;
-        missing.table.pools.push_back(pools.v4);
+    const unsigned layout = version.value_or(0);  // 0: older than any layout nsrun reads, or a stranger's table
+    // A guard chain exists exactly when nsrun turned that family's forwarding on (a flush keeps chains).
+    auto has_guard = [&](std::string_view chain) { return nl.has_chain(nft::kFamilyInet, kNatTable, chain); };
+    // An older layout, a stranger's table squatting on the name, or this layout with chains or isolation rules
+    // gone (someone flushed or edited it): rebuilt in one transaction, keeping every pool an earlier launch
+    // added and the guards of what nsrun ever turned on. Isolation that silently lapsed would be worse than
+    // the 12-30 ms a rebuild costs.
+    auto rebuild = [&] {
+        missing.table = {NatTableChange::Table::replace, {pools.v4}, {}, std::nullopt};
         if (pools.v6) missing.table.pools6.push_back(*pools.v6);
         for (const std::string& name : nl.object_names(nft::kFamilyInet, kNatTable, NFT_OBJECT_COUNTER)) {
             if (auto old = pool_from_counter_name(name)) add_unique(missing.table.pools, *old);
             if (auto old = pool6_from_counter_name(name)) add_unique(missing.table.pools6, *old);
         }
-        auto guard = nl.rule_comments(nft::kFamilyInet, kNatTable, kForwardGuard);
-        bool guard_chain = nl.has_chain(nft::kFamilyInet, kNatTable, kForwardGuard);
-        ForwardGuard keep;
-        // Version 1's guard chain only ever existed for IPv4; an emptied chain is read the same way.
-        keep.ipv4 = missing.forwarding || contains(guard, kGuardRuleComment) ||
-                    (guard_chain && !contains(guard, kGuard6RuleComment));
-        keep.ipv6 = missing.forwarding6 || contains(guard, kGuard6RuleComment);
+        ForwardGuard keep{missing.forwarding || has_guard(kForwardGuard),
+                          missing.forwarding6 || has_guard(kForwardGuard6)};
         if (keep.ipv4 || keep.ipv6) missing.table.forward_guard = keep;
+    };
+    if (!table) {
+        missing.table = {NatTableChange::Table::create, {pools.v4}, {}, std::nullopt};
+        if (pools.v6) missing.table.pools6.push_back(*pools.v6);
+        if (missing.forwarding || missing.forwarding6) missing.table.forward_guard = {missing.forwarding, missing.forwarding6};
+    } else if (layout < kNatLayoutVersion ||
+               (layout == kNatLayoutVersion &&
+                nl.object_use(nft::kFamilyInet, kNatTable, kIsolationCounter, NFT_OBJECT_COUNTER).value_or(0) !=
+                    kIsolationRules)) {
+        rebuild();
     } else {
-        // This layout, or a newer one (which its own nsrun maintains, keeping pool counters and the guard).
+        // This layout, or a newer one (which its own nsrun maintains, keeping pool counters and the guards).
         auto unused = [&](const std::string& counter) {
             return nl.object_use(nft::kFamilyInet, kNatTable, counter, NFT_OBJECT_COUNTER).value_or(0) == 0;
         };
         if (unused(pool_counter_name(pools.v4))) missing.table.pools.push_back(pools.v4);
         if (pools.v6 && unused(pool6_counter_name(*pools.v6))) missing.table.pools6.push_back(*pools.v6);
-        if (missing.forwarding || missing.forwarding6) {
-            auto guard = nl.rule_comments(nft::kFamilyInet, kNatTable, kForwardGuard);
-            ForwardGuard want{missing.forwarding || contains(guard, kGuardRuleComment),
-                              missing.forwarding6 || contains(guard, kGuard6RuleComment)};
-            if ((want.ipv4 && !contains(guard, kGuardRuleComment)) || (want.ipv6 && !contains(guard, kGuard6RuleComment)))
-                missing.table.forward_guard = want;
-        }
+        ForwardGuard repair;
+        auto check_guard = [&](bool off, std::string_view chain, std::string_view comment) {
+            if (!off && !has_guard(chain)) return false;
+            return !contains(nl.rule_comments(nft::kFamilyInet, kNatTable, chain), comment);
+        };
+        repair.ipv4 = check_guard(missing.forwarding, kForwardGuard, kGuardRuleComment);
+        repair.ipv6 = check_guard(missing.forwarding6, kForwardGuard6, kGuard6RuleComment);
+        if (repair.ipv4 || repair.ipv6) missing.table.forward_guard = repair;
+        // A pool's rule cannot be added to a chain that is gone.
+        bool adds_rules = !missing.table.pools.empty() || !missing.table.pools6.empty();
+        if (layout == kNatLayoutVersion && adds_rules && !nl.has_chain(nft::kFamilyInet, kNatTable, kPostrouting))
+            rebuild();
     }
     for (const nft::BaseChain& chain : nl.base_chains()) {
         // Under nftables every base chain on the hook gets the packet and any drop is final, so an accept in
@@ -512,20 +519,21 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "add rule " + table + " " + std::string(kPostrouting) + " ip6 saddr " + pool.str() + " oifname != " +
              veths + " counter name " + quoted(counter) + " masquerade\n";
     }
-    if (change.forward_guard) {
+    // One chain per family, so that its existence alone (which a flush keeps) says nsrun turned that family's
+    // forwarding on; an inet chain sees both families and must not stop forwarding the host did before nsrun.
+    auto guard = [&](std::string_view chain, std::string_view comment, std::string_view family,
+                     std::string_view rule_comment) {
         // add + flush + add rule leaves exactly one rule whatever was there, racing installers included.
-        const std::string guard = table + " " + std::string(kForwardGuard);
-        s += "add chain " + guard + " { type filter hook forward priority filter; policy accept; comment " +
-             quoted(kGuardComment) + "; }\n";
-        s += "flush chain " + guard + "\n";
-        // Per family: an inet chain sees both, and must not stop forwarding the host did before nsrun.
-        if (change.forward_guard->ipv4)
-            s += "add rule " + guard + " meta nfproto ipv4 iifname != " + veths + " oifname != " + veths +
-                 " drop comment " + quoted(kGuardRuleComment) + "\n";
-        if (change.forward_guard->ipv6)
-            s += "add rule " + guard + " meta nfproto ipv6 iifname != " + veths + " oifname != " + veths +
-                 " drop comment " + quoted(kGuard6RuleComment) + "\n";
-    }
+        const std::string name = table + " " + std::string(chain);
+        s += "add chain " + name + " { type filter hook forward priority filter; policy accept; comment " +
+             quoted(comment) + "; }\n";
+        s += "flush chain " + name + "\n";
+        s += "add rule " + name + " meta nfproto " + std::string(family) + " iifname != " + veths + " oifname != " +
+             veths + " drop comment " + quoted(rule_comment) + "\n";
+    };
+    if (change.forward_guard && change.forward_guard->ipv4) guard(kForwardGuard, kGuardComment, "ipv4", kGuardRuleComment);
+    if (change.forward_guard && change.forward_guard->ipv6)
+        guard(kForwardGuard6, kGuard6Comment, "ipv6", kGuard6RuleComment);
     return s;
 }
 

@@ -73,7 +73,7 @@ struct NatTableChange {
     enum class Table { keep, create, replace } table = Table::keep;
     std::vector<Ipv4Cidr> pools;    // each gets its counter and masquerade rule
     std::vector<Ipv6Cidr> pools6;   // likewise
-    std::optional<ForwardGuard> forward_guard;  // the guard chain is rewritten to hold exactly these rules
+    std::optional<ForwardGuard> forward_guard;  // the guard chain of each family set is (re)written
     bool empty() const { return table == Table::keep && pools.empty() && pools6.empty() && !forward_guard; }
 };
 // The nft script for `change`; empty when there is nothing to do.

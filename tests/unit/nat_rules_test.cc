@@ -141,11 +141,12 @@ TEST(NatRules, GuardScriptDropsOnlyIpv4ThatIsNotNsrun) {
     change.forward_guard = ForwardGuard{true, false};
     std::string script = nat_table_script(change);
     EXPECT_THAT(script, StartsWith("add chain inet nsrun forward_guard { type filter hook forward priority filter; "
-                                   "policy accept; comment \"nsrun turned on IP forwarding"));
+                                   "policy accept; comment \"nsrun turned on net.ipv4.ip_forward"));
     EXPECT_THAT(script, HasSubstr("\nflush chain inet nsrun forward_guard\n"));
     EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard meta nfproto ipv4 iifname != \"nsr*\" "
                                   "oifname != \"nsr*\" drop comment"));
     EXPECT_THAT(script, testing::Not(HasSubstr("nfproto ipv6")));
+    EXPECT_THAT(script, testing::Not(HasSubstr("forward_guard6")));
     EXPECT_THAT(script, testing::Not(HasSubstr("add table")));
 }
 
@@ -153,9 +154,13 @@ TEST(NatRules, GuardScriptForIpv6AloneLeavesIpv4Forwarding) {
     NatTableChange change;
     change.forward_guard = ForwardGuard{false, true};
     std::string script = nat_table_script(change);
-    EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard meta nfproto ipv6 iifname != \"nsr*\" "
+    EXPECT_THAT(script, StartsWith("add chain inet nsrun forward_guard6 { type filter hook forward priority filter; "
+                                   "policy accept; comment \"nsrun turned on net.ipv6.conf.all.forwarding"));
+    EXPECT_THAT(script, HasSubstr("\nflush chain inet nsrun forward_guard6\n"));
+    EXPECT_THAT(script, HasSubstr("add rule inet nsrun forward_guard6 meta nfproto ipv6 iifname != \"nsr*\" "
                                   "oifname != \"nsr*\" drop comment \"nsrun: forward no IPv6"));
     EXPECT_THAT(script, testing::Not(HasSubstr("nfproto ipv4")));
+    EXPECT_THAT(script, testing::Not(HasSubstr("forward_guard ")));
     change.forward_guard = ForwardGuard{true, true};
     script = nat_table_script(change);
     EXPECT_THAT(script, HasSubstr("nfproto ipv4"));
