@@ -9,7 +9,9 @@
 #include "cmd/options.h"
 #include "cmd/registry.h"
 #include "cmd/subcommands.h"
+#include "netsetup/moved_interface.h"
 #include "netsetup/netsetup.h"
+#include "netsetup/rate_limit.h"
 #include "netsetup/port_publish.h"
 #include "runtime/exit_status.h"
 #include "runtime/runtime.h"
@@ -68,6 +70,9 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.net == NetMode::nat && ::geteuid() != 0)
         nsrun::fail("--net=nat", "needs root (CAP_NET_ADMIN on the host) to create the veth and NAT rules; "
                                  "--net=none works without root");
+    // Interfaces a SIGKILLed nsrun could not give back get their configuration again (moved_interface.h).
+    if (::geteuid() == 0) nsrun::net::recover_moved_interfaces(log);
+    if (options.rate) nsrun::net::check_rate(*options.rate);
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
     // Before the clone, so that a name in use changes nothing; released after the sandbox (declared first).
@@ -76,6 +81,8 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         name.emplace(nsrun::cli::NameClaim::take(*options.name));
         log.step("took the name " + *options.name);
     }
+    // Declared before the sandbox: it gives the interface back after the sandbox is gone, on every path.
+    std::optional<nsrun::net::MovedInterface> moved;
     nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
     // After the clone (the child must not inherit the ports) and before the host changes at all.
     nsrun::net::PublishedPorts published = nsrun::net::PublishedPorts::reserve(options.publish, log);
@@ -87,7 +94,17 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         nat.allow_host = options.allow_host;
         try {
             network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+            if (options.rate) nsrun::net::limit_rate(network->lease(), sandbox.pidfd(), *options.rate, log);
             published.install(network->lease(), log);
+        } catch (const nsrun::Error&) {
+            sandbox.throw_child_failure();
+            throw;
+        }
+    }
+    if (options.net == NetMode::move) {
+        try {
+            moved.emplace(nsrun::net::MovedInterface::attach(
+                sandbox.pid(), {options.move_interface, options.addresses, options.gateway}, log));
         } catch (const nsrun::Error&) {
             sandbox.throw_child_failure();
             throw;
@@ -99,7 +116,9 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         log.step("named the sandbox (ip netns, nsrun list, nsrun exec)");
     }
     sandbox.start(log);
-    return sandbox.wait();
+    int status = sandbox.wait();
+    if (moved) moved->restore(log);
+    return status;
 }
 
 }  // namespace

@@ -1,0 +1,218 @@
+#include "netsetup/moved_interface.h"
+
+#include <fcntl.h>
+#include <netlink/errno.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "netsetup/interface_config.h"
+#include "netsetup/moved_records.h"
+#include "netsetup/namespace_socket.h"
+#include "netsetup/netlink.h"
+
+namespace nsrun::net {
+namespace {
+
+void warn(const std::string& text) { std::fprintf(stderr, "nsrun: warning: %s\n", text.c_str()); }
+
+std::string owner_of(const std::string& record_text) {
+    auto record = parse_interface_record(record_text);
+    return record ? "nsrun pid " + std::to_string(record->owner_pid) : std::string("another nsrun");
+}
+
+bool same_device(const InterfaceState& now, const InterfaceState& recorded) {
+    if (!recorded.perm_mac.empty()) return now.perm_mac == recorded.perm_mac;
+    return !recorded.mac.empty() && now.mac == recorded.mac;
+}
+
+void recover(nl_sock* socket, StaleRecord& stale, StepLog& log) {
+    auto record = parse_interface_record(stale.text);
+    if (!record) {
+        warn("dropping " + stale.record.path() + ": not a record nsrun can read");
+        stale.record.remove();
+        return;
+    }
+    const InterfaceState& saved = record->state;
+    const std::string owner = "nsrun pid " + std::to_string(record->owner_pid);
+    const std::string left_by = saved.name + " (left by " + owner + ")";
+    auto now = read_interface(socket, saved.name);
+    if (!now) {
+        // A virtual interface died with the sandbox's namespace; a physical one may still come back here.
+        if (!saved.kind.empty()) {
+            log.step("dropped the record of " + left_by + ": the kernel destroyed that " + saved.kind);
+            stale.record.remove();
+        } else {
+            stale.record.keep();
+        }
+        return;
+    }
+    if (!same_device(*now, saved) || now->configured) {
+        log.step("dropped the record of " + left_by + (now->configured ? ": it is configured again"
+                                                                        : ": another device has that name now"));
+        stale.record.remove();
+        return;
+    }
+    for (const auto& problem : restore_interface(socket, *now, saved)) warn("restoring " + left_by + ": " + problem);
+    std::fprintf(stderr, "nsrun: restored the configuration of %s, which %s was killed before giving back\n",
+                 saved.name.c_str(), owner.c_str());
+    stale.record.remove();
+}
+
+UniqueFd open_namespace(const std::string& path, const std::string& doing) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno(doing);
+    return fd;
+}
+
+}  // namespace
+
+void check_move_request(const MoveRequest& request) {
+    for (size_t i = 0; i < request.addresses.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (request.addresses[i].address == request.addresses[j].address)
+                fail("--address " + request.addresses[i].str(), "that address is already given");
+    if (!request.gateway) return;
+    const Ipv4 gateway = *request.gateway;
+    bool reachable = false;
+    for (const auto& address : request.addresses) {
+        if (address.address == gateway) fail("--gateway " + gateway.str(), "is the sandbox's own --address");
+        Ipv4Cidr network{Ipv4{address.address.value & Ipv4Cidr{Ipv4{}, address.prefix}.mask()}, address.prefix};
+        if (address.prefix < 32 && network.contains(gateway)) reachable = true;
+    }
+    if (!reachable) fail("--gateway " + gateway.str(), "not in the network of any --address");
+}
+
+struct MovedInterface::State {
+    InterfaceState saved;
+    MovedRecord record;
+    NlSocket host;
+    UniqueFd host_ns;
+    // Holding the sandbox's namespace keeps the interface in it (and alive) after the program has ended.
+    UniqueFd sandbox_ns;
+    NlSocket sandbox;
+    int sandbox_index = 0;
+    bool moved = false;
+    bool done = false;
+
+    void restore(StepLog& log) noexcept;
+};
+
+void MovedInterface::State::restore(StepLog& log) noexcept {
+    if (done) return;
+    done = true;
+    if (!moved) {
+        record.remove();
+        return;
+    }
+    const std::string& name = saved.name;
+    try {
+        if (!sandbox) sandbox = connect_route_socket_in(sandbox_ns.get());
+        // By index: the program may have renamed it (IFLA_IFNAME renames it back); by name if the index is unknown.
+        int result = move_interface(sandbox.get(), sandbox_index, host_ns.get(), name);
+        if (result < 0) {
+            bool gone = result == -NLE_OBJ_NOTFOUND || result == -NLE_NODEV;
+            warn("giving " + name + " back to the host: " + nl_geterror(result) +
+                 (gone ? " (it no longer exists)"
+                       : "; a physical device goes to the initial network namespace when nsrun exits, and the next "
+                         "nsrun that finds it back here restores it"));
+            gone ? record.remove() : record.keep();
+            return;
+        }
+        log.step("moved " + name + " back to the host");
+        auto now = read_interface(host.get(), name);
+        if (!now) fail("restoring " + name, "it is not on the host after all");
+        for (const auto& problem : restore_interface(host.get(), *now, saved)) warn("restoring " + name + ": " + problem);
+        record.remove();
+        log.step("restored " + name + "'s configuration");
+    } catch (const std::exception& error) {
+        warn(error.what());
+        record.keep();
+    }
+}
+
+MovedInterface::MovedInterface(std::unique_ptr<State> state) : state_(std::move(state)) {}
+MovedInterface::MovedInterface(MovedInterface&&) noexcept = default;
+
+MovedInterface::~MovedInterface() {
+    if (!state_) return;
+    StepLog quiet(false);
+    state_->restore(quiet);
+}
+
+void MovedInterface::restore(StepLog& log) noexcept {
+    if (state_) state_->restore(log);
+}
+
+MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, StepLog& log) {
+    const std::string doing = "--net move:" + request.interface;
+    if (::geteuid() != 0) fail(doing, "needs root (CAP_NET_ADMIN on the host) to move an interface");
+    check_move_request(request);
+    // From here on, leaving by an exception gives back whatever was taken.
+    MovedInterface moved(std::make_unique<State>());
+    State& s = *moved.state_;
+    s.host = connect_route_socket();
+    auto found = read_interface(s.host.get(), request.interface);
+    uint64_t cookie = network_namespace_cookie();
+    if (!found) {
+        if (auto live = live_record(cookie, request.interface))
+            fail(doing, "in use: " + owner_of(*live) + " has given it to its sandbox");
+        fail(doing, "no such interface on the host");
+    }
+    if (found->loopback) fail(doing, "the loopback cannot be moved (every sandbox has its own)");
+    if (found->master)
+        fail(doing, "it is a port of interface " + std::to_string(found->master) +
+                        " (a bridge or bond); moving it would take it out");
+    if (found->default_route)
+        fail(doing, "the host's default route (" + *found->default_route +
+                        ") goes through it; moving it would cut the host off (delete that route first if that "
+                        "is what you want)");
+    s.saved = std::move(*found);
+    try {
+        s.record = MovedRecord::create(cookie, request.interface, format_interface_record(s.saved, long(::getpid())));
+    } catch (const Error& error) {
+        if (error.err() == EEXIST) fail(doing, "another nsrun is restoring it right now; try again");
+        throw;
+    }
+    log.step("recorded " + request.interface + " (" + std::to_string(s.saved.addresses.size()) + " addresses, " +
+             std::to_string(s.saved.routes.size()) + " routes)");
+
+    s.host_ns = open_namespace("/proc/thread-self/ns/net", "opening the host's network namespace");
+    // The sandbox's init is our unreaped child: its pid cannot name another process yet.
+    s.sandbox_ns = open_namespace("/proc/" + std::to_string(pid) + "/ns/net", "opening the sandbox's network namespace");
+    check_nl(move_interface(s.host.get(), s.saved.index, s.sandbox_ns.get()),
+             "moving " + request.interface + " into the sandbox");
+    s.moved = true;
+    log.step("moved " + request.interface + " into the sandbox");
+    s.sandbox = connect_route_socket_in(s.sandbox_ns.get());
+    auto inside = read_interface(s.sandbox.get(), request.interface);
+    if (!inside) fail(doing, "it did not arrive in the sandbox");
+    s.sandbox_index = inside->index;
+    configure_interface(s.sandbox.get(), s.sandbox_index, request.interface, request.addresses, request.gateway);
+    log.step("configured " + request.interface + " in the sandbox");
+    return moved;
+}
+
+void recover_moved_interfaces(StepLog& log) noexcept {
+    if (!any_moved_records()) return;
+    try {
+        auto stale = take_stale_records(network_namespace_cookie());
+        if (!stale.empty()) {
+            NlSocket socket = connect_route_socket();
+            for (auto& record : stale) {
+                try {
+                    recover(socket.get(), record, log);
+                } catch (const std::exception& error) {
+                    warn("restoring " + record.interface + " from " + record.record.path() + ": " + error.what());
+                }
+            }
+        }
+    } catch (const std::exception& error) {
+        warn(std::string("looking for interfaces a killed nsrun left behind: ") + error.what());
+    }
+    log.step("looked for interfaces a killed nsrun left behind");
+}
+
+}  // namespace nsrun::net
