@@ -239,6 +239,26 @@ TEST_F(Ipv6Test, Ipv6ForwardingKeepsTheHostsRouterAdvertisementsAndForwardsOnlyS
     EXPECT_THAT(learnt_default(), Not(HasSubstr("dev uplink")));
 }
 
+TEST_F(Ipv6Test, Ip6tablesForwardPolicyDropGetsCompatibleAcceptsAndSandboxesStillGetOut) {
+    // What Docker does for IPv6 too (ip6tables-nft): policy DROP in ip6 filter FORWARD.
+    ASSERT_EQ(lab().Host({"ip6tables", "-P", "FORWARD", "DROP"}).status, 0);
+    Result r = lab().RunNsrun(DualStack({"curl", "-6", "-sS", "--max-time", "10", "http://ipv6only.example/"}));
+    ASSERT_EQ(r.status, 0) << r.Describe();
+    EXPECT_THAT(r.out, HasSubstr("Example Domain"));
+    Result save = lab().Host({"ip6tables", "-S", "FORWARD"});
+    ASSERT_EQ(save.status, 0) << save.Describe();
+    EXPECT_THAT(save.out, HasSubstr("-A FORWARD -i nsr+ -m comment --comment \"nsrun: let sandboxes (nsr*) out (IPv6)\" "
+                                    "-j ACCEPT"));
+    EXPECT_THAT(save.out, HasSubstr("-A FORWARD -o nsr+ -m conntrack --ctstate RELATED,ESTABLISHED -m comment "
+                                    "--comment \"nsrun: let replies reach sandboxes (nsr*) (IPv6)\" -j ACCEPT"));
+    EXPECT_THAT(save.out, Not(HasSubstr("incompatible")));
+    // An IPv4-only launch has no business in ip6 chains; a second dual-stack one adds nothing.
+    ASSERT_EQ(lab().RunNsrun(DualStack({"true"})).status, 0);
+    ASSERT_EQ(lab().RunNsrun(DualStack({"true"}, {"--ipv6=off"})).status, 0);
+    Result again = lab().Host({"ip6tables", "-S", "FORWARD"});
+    EXPECT_EQ(again.out, save.out);
+}
+
 class Ipv6MtuTest : public Ipv6Test {
 protected:
     Argv LabOptions() const override { return {"--uplink-mtu", "1400"}; }

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <latch>
@@ -476,6 +477,136 @@ TEST_F(NatRulesTest, SteadyStateCallTime) {
     });
 }
 
+// ---- Dual-stack: the IPv6 pool, IPv6 forwarding and ip6/inet drop-policy chains ----
+
+const nsrun::net::NatPools kDualStack{kPool, *nsrun::Ipv6Cidr::parse("2001:db8:6e73::/64")};
+
+void ensure_dual_stack() {
+    require_scratch_netns();
+    nsrun::StepLog log(std::getenv("NAT_RULES_TEST_VERBOSE") != nullptr);
+    nsrun::net::ensure_nat_rules(kDualStack, log);
+}
+
+std::string sysctl_file(const std::string& path) {
+    require_scratch_netns();
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    char buf[16] = {};
+    if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return "?";
+    std::string value = buf;
+    return value.substr(0, value.find('\n'));
+}
+
+void write_sysctl_file(const std::string& path, const char* value) {
+    require_scratch_netns();
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << path;
+    ASSERT_GT(::write(fd.get(), value, std::strlen(value)), 0) << path;
+}
+
+const std::string kIpv6Forwarding = "/proc/sys/net/ipv6/conf/all/forwarding";
+
+TEST_F(NatRulesTest, DualStackInstallMasqueradesIpv6AndGuardsIpv6ForwardingSeparately) {
+    ns_.run([] {
+        set_ip_forward('1');  // the host routes IPv4 itself: no IPv4 guard
+        write_sysctl_file(kIpv6Forwarding, "0");
+        write_sysctl_file("/proc/sys/net/ipv6/conf/default/accept_ra", "1");
+        ensure_dual_stack();
+        std::string rules = ruleset();
+        EXPECT_THAT(rules, HasSubstr("ip6 saddr 2001:db8:6e73::/64 oifname != \"nsr*\" counter name "
+                                     "\"pool6_20010db86e7300000000000000000000_64\" masquerade"));
+        EXPECT_THAT(rules, HasSubstr("chain forward_guard6 {"));
+        EXPECT_THAT(rules, HasSubstr("meta nfproto ipv6 iifname != \"nsr*\" oifname != \"nsr*\" drop"));
+        EXPECT_THAT(rules, Not(HasSubstr("chain forward_guard {")));
+        EXPECT_EQ(sysctl_file(kIpv6Forwarding), "1");
+        EXPECT_EQ(sysctl_file("/proc/sys/net/ipv6/conf/default/accept_ra"), "2");
+        // Steady state: nothing more, no libnftables.
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        ensure_dual_stack();
+        ensure(kPool);
+        EXPECT_EQ(ruleset(), rules);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads);
+    });
+}
+
+TEST_F(NatRulesTest, Ipv4OnlyLaunchLeavesIpv6ForwardingAndIp6ChainsAlone) {
+    ns_.run([] {
+        write_sysctl_file(kIpv6Forwarding, "0");
+        ASSERT_EQ(sh("nft 'add table ip6 v6; add chain ip6 v6 fwdrop { type filter hook forward priority 0; policy drop; }; "
+                     "add table inet fw; add chain inet fw fwdrop { type filter hook forward priority 0; policy drop; }'")
+                      .status,
+                  0);
+        ensure(kPool);
+        EXPECT_EQ(sysctl_file(kIpv6Forwarding), "0");
+        EXPECT_THAT(sh("nft list table ip6 v6").out, Not(HasSubstr("nsrun")));
+        EXPECT_THAT(sh("nft list table inet fw").out, Not(HasSubstr("(IPv6)")));
+        EXPECT_THAT(ruleset(), Not(HasSubstr("forward_guard6")));
+
+        // The first dual-stack launch adds the IPv6 pair: in inet chains restricted to IPv6, in ip6 chains as is.
+        ensure_dual_stack();
+        std::string inet = sh("nft list chain inet fw fwdrop").out;
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv6 iifname \"nsr*\" accept comment \"nsrun: let sandboxes (nsr*) out (IPv6)\""));
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv6 oifname \"nsr*\" ct state established,related accept comment "
+                                    "\"nsrun: let replies reach sandboxes (nsr*) (IPv6)\""));
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv4 iifname \"nsr*\" accept"));
+        std::string ip6 = sh("nft list chain ip6 v6 fwdrop").out;
+        EXPECT_THAT(ip6, HasSubstr("iifname \"nsr*\" accept comment \"nsrun: let sandboxes (nsr*) out (IPv6)\""));
+        EXPECT_THAT(ip6, Not(HasSubstr("nfproto")));
+        EXPECT_THAT(ip6, Not(HasSubstr("published"))) << "-p publishes IPv4 only";
+        std::string before = ruleset();
+        ensure_dual_stack();
+        EXPECT_EQ(ruleset(), before);
+    });
+}
+
+TEST_F(NatRulesTest, FlushedTableGetsBothGuardsBackAndNoMore) {
+    ns_.run([] {
+        set_ip_forward('0');
+        write_sysctl_file(kIpv6Forwarding, "0");
+        ensure_dual_stack();
+        std::string installed = ruleset();
+        ASSERT_EQ(sh("nft flush table inet nsrun").status, 0);  // forwarding stays on: only the chains tell
+        ensure(kPool);  // even an IPv4-only launch restores the IPv6 guard
+        EXPECT_EQ(ruleset(), installed);
+    });
+}
+
+TEST_F(NatRulesTest, IsolationRulesEditedAwayAreRestored) {
+    ns_.run([] {
+        ensure_dual_stack();
+        std::string installed = ruleset();
+        // One isolation drop deleted by handle: the counter's use count gives it away.
+        Cmd handles = sh("nft -a list chain inet nsrun sandbox_isolation");
+        auto at = handles.out.rfind("# handle ");
+        ASSERT_NE(at, std::string::npos) << handles.out;
+        std::string handle = handles.out.substr(at + 9);
+        handle = handle.substr(0, handle.find_first_not_of("0123456789"));
+        ASSERT_EQ(sh("nft delete rule inet nsrun sandbox_isolation handle " + handle).status, 0);
+        ASSERT_NE(ruleset(), installed);
+        ensure_dual_stack();
+        EXPECT_EQ(ruleset(), installed);
+    });
+}
+
+TEST_F(NatRulesTest, DualStackSteadyStateCallTime) {
+    ns_.run([] {
+        ensure_dual_stack();
+        constexpr int kCalls = 2000;
+        for (bool full : {false, true}) {
+            std::vector<double> us(kCalls);
+            nsrun::StepLog quiet(false);
+            for (double& t : us) {
+                if (full) ::unlink("/run/nsrun/nat.verified");
+                auto start = std::chrono::steady_clock::now();
+                nsrun::net::ensure_nat_rules(kDualStack, quiet);
+                t = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+            }
+            std::sort(us.begin(), us.end());
+            std::printf("[ MEASURE  ] dual-stack steady state%s: median %.1f us, p90 %.1f us\n",
+                        full ? ", full check" : "", us[kCalls / 2], us[kCalls * 9 / 10]);
+        }
+    });
+}
+
 // Read-only, on the main thread: the machine's own setting, which no test may change.
 std::string machine_ip_forward() {
     UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
@@ -485,10 +616,20 @@ std::string machine_ip_forward() {
 }
 const std::string g_machine_ip_forward_at_start = machine_ip_forward();
 
+std::string machine_sysctl(const char* path) {
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    char buf[16] = {};
+    if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return "?";
+    return buf;
+}
+const char* const kMachineIpv6[] = {"/proc/sys/net/ipv6/conf/all/forwarding", "/proc/sys/net/ipv6/conf/default/accept_ra"};
+const std::string g_machine_ipv6_at_start = machine_sysctl(kMachineIpv6[0]) + machine_sysctl(kMachineIpv6[1]);
+
 TEST(NatRulesMachine, MachineNamespaceWasNeverTouched) {
     EXPECT_EQ(netns_inode("/proc/thread-self/ns/net"), g_machine_netns);
     EXPECT_NE(g_machine_ip_forward_at_start, "?");
     EXPECT_EQ(machine_ip_forward(), g_machine_ip_forward_at_start);
+    EXPECT_EQ(machine_sysctl(kMachineIpv6[0]) + machine_sysctl(kMachineIpv6[1]), g_machine_ipv6_at_start);
 }
 
 }  // namespace
