@@ -141,12 +141,19 @@ std::string verified_record(uint64_t cookie, uint32_t generation, const NatPools
            ' ' + pools.v4.str() + ' ' + (pools.v6 ? pools.v6->str() : "-") + '\n';
 }
 
+// A dual-stack check covers everything an IPv4-only launch needs, so that launch accepts any pool6 in the record:
+// launches with and without --ipv6=off then share one record instead of each making the other check again.
 bool is_verified(uint64_t cookie, uint32_t generation, const NatPools& pools) {
     UniqueFd fd(::open(kVerifiedFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return false;
     char buf[160];
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    return n > 0 && std::string_view(buf, size_t(n)) == verified_record(cookie, generation, pools);
+    if (n <= 0) return false;
+    std::string_view record(buf, size_t(n));
+    if (pools.v6) return record == verified_record(cookie, generation, pools);
+    std::string ipv4_part = verified_record(cookie, generation, pools);
+    ipv4_part.resize(ipv4_part.size() - 2);  // without "-\n"
+    return record.starts_with(ipv4_part) && record.ends_with('\n');
 }
 
 // Best effort: without the record the next launch just checks everything again.

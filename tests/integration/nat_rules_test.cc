@@ -587,6 +587,22 @@ TEST_F(NatRulesTest, IsolationRulesEditedAwayAreRestored) {
     });
 }
 
+TEST_F(NatRulesTest, Ipv4OnlyLaunchesTrustTheRecordOfADualStackCheck) {
+    ns_.run([] {
+        ensure_dual_stack();
+        auto record = [] { return sh("cat /run/nsrun/nat.verified").out; };
+        const std::string dual = record();
+        ASSERT_THAT(dual, HasSubstr(" 203.0.113.0/24 2001:db8:6e73::/64\n"));
+        ensure(kPool);  // a full check would have written its own record, with "-" for the IPv6 pool
+        EXPECT_EQ(record(), dual);
+        ::unlink("/run/nsrun/nat.verified");
+        ensure(kPool);
+        EXPECT_THAT(record(), HasSubstr(" 203.0.113.0/24 -\n"));
+        ensure_dual_stack();  // the IPv4-only record does not cover IPv6
+        EXPECT_EQ(record(), dual);
+    });
+}
+
 TEST_F(NatRulesTest, DualStackSteadyStateCallTime) {
     ns_.run([] {
         ensure_dual_stack();
