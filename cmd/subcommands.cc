@@ -76,6 +76,7 @@ SandboxRecord launch_record(const Options& options, const std::optional<runtime:
         record.addresses.push_back(lease->address.str());
         if (lease->address6) record.addresses.push_back(lease->address6->str());
     }
+    for (const auto& moved : options.addresses) record.addresses.push_back(moved.address.str());  // --net=move
     for (const auto& mapping : options.publish) record.ports.push_back(mapping.str());
     // nsrun exec compiles the profile again, maybe from another directory.
     record.seccomp = options.seccomp == "default" || options.seccomp == "off"

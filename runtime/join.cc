@@ -121,7 +121,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
         throw_errno(std::string(kJoining) + ": starting a process in it");
     }
     if (pid == 0) {
-        parent_end.release();
+        ::close(parent_end.release());  // so that nsrun's death reads as EOF (see Sandbox::create)
         run_joined_child(plan);
     }
     Sandbox joined(pid, UniqueFd(pidfd), std::move(parent_end));

@@ -121,7 +121,9 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
         throw_errno("creating the sandbox's namespaces", err);
     }
     if (pid == 0) {
-        parent_end.release();  // the child's copy; closing it would not matter, but stay syscall-free
+        // The child's copy of nsrun's end must go: if nsrun dies before the child's PR_SET_PDEATHSIG, EOF on the
+        // channel is what ends the child, and a copy held here would keep it blocked forever.
+        ::close(parent_end.release());
         run_child(plan);
     }
     Sandbox sandbox(pid, UniqueFd(pidfd), std::move(parent_end));
