@@ -100,7 +100,12 @@ ParseResult parse_subcommand(const std::vector<std::string>& args) {
         else fail("exec", "unknown option " + args[i] + " (nsrun exec NAME [--] PROGRAM [ARGS...])");
     }
     if (i == args.size()) fail("exec", "no sandbox name given (nsrun exec NAME [--] PROGRAM [ARGS...])");
-    result.target = net::parse_sandbox_name(args[i++]);
+    try {
+        result.target = net::parse_sandbox_name(args[i]);
+    } catch (const Error& error) {
+        fail("exec " + args[i], error.why());
+    }
+    ++i;
     if (i < args.size() && args[i] == "--") ++i;
     if (i == args.size() || args[i].empty()) fail("exec", "no program given (nsrun exec NAME [--] PROGRAM [ARGS...])");
     result.options.command.assign(args.begin() + long(i), args.end());
@@ -160,7 +165,10 @@ const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
 
 class UsageFormatter : public CLI::Formatter {
 public:
-    std::string make_usage(const CLI::App*, std::string) const override { return std::string("Usage: ") + kUsage + "\n"; }
+    std::string make_usage(const CLI::App*, std::string) const override {
+        return std::string("Usage: ") + kUsage +
+               "\n       nsrun list [--json]\n       nsrun exec NAME [--] PROGRAM [ARGS...]\n";
+    }
 };
 
 }  // namespace

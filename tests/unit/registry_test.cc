@@ -1,7 +1,9 @@
 // Named sandboxes' records and `nsrun list` output: formatting, parsing, JSON escaping.
 #include <gtest/gtest.h>
 
+#include "base/error.h"
 #include "cmd/list_output.h"
+#include "cmd/options.h"
 #include "cmd/sandbox_record.h"
 
 namespace nsrun::cli {
@@ -183,6 +185,25 @@ TEST(SandboxesTable, ShowsControlCharactersEscaped) {
     std::string table = sandboxes_table({a});
     EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
     EXPECT_NE(table.find("printf \\x1b[2J\\x0a"), std::string::npos) << table;
+}
+
+Sources NoSources() {
+    return Sources{[](const std::string&) { return std::optional<std::string>(); },
+                   [](const std::string&) { return std::optional<std::string>(); }};
+}
+
+TEST(ExecCommandLine, ABadNameIsTheSubcommandsError) {
+    try {
+        parse_command_line({"exec", "bad/name", "true"}, NoSources());
+        FAIL() << "accepted";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.doing(), "exec bad/name");
+        EXPECT_EQ(error.why(), "a name has only letters, digits, '-', '_' and '.'");
+    }
+    auto parsed = parse_command_line({"exec", "web", "--", "sh", "-c", "x"}, NoSources());
+    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
+    EXPECT_EQ(parsed.target, "web");
+    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"sh", "-c", "x"}));
 }
 
 }  // namespace
