@@ -78,7 +78,7 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     // Before the clone, so that a name in use changes nothing; released after the sandbox (declared first).
     std::optional<nsrun::cli::NameClaim> name;
     if (options.name) {
-        name.emplace(nsrun::cli::NameClaim::take(*options.name));
+        name.emplace(nsrun::cli::NameClaim::take(*options.name, options.keep_fds));
         log.step("took the name " + *options.name);
     }
     // Declared before the sandbox: it gives the interface back after the sandbox is gone, on every path.

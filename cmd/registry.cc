@@ -98,10 +98,12 @@ bool is_sandbox_name(const std::string& text) {
 NameClaim::NameClaim(std::string name, UniqueFd fd, SandboxRecord head, off_t size)
     : name_(std::move(name)), fd_(std::move(fd)), record_(std::move(head)), size_(size) {}
 
-NameClaim NameClaim::take(const std::string& name) {
+NameClaim NameClaim::take(const std::string& name, const std::vector<int>& keep_fds) {
     const std::string doing = "--name " + name;
     if (::geteuid() != 0)
         fail(doing, "needs root (the sandbox's network namespace is mounted on " + netns_path(name) + ")");
+    for (int fd : keep_fds)
+        if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
     for (const char* dir : {"/run/nsrun", kSandboxDir})
         if (::mkdir(dir, 0755) < 0 && errno != EEXIST) throw_errno(doing + ": creating " + dir);
     const std::string path = record_path(name);

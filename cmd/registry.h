@@ -3,7 +3,7 @@
 // Liveness is a lock, not a pid: the owning nsrun holds an open-file-description lock (F_OFD_SETLK) on byte 0
 // of its record for as long as the sandbox runs. The kernel drops it when the last descriptor of that open
 // file closes, so SIGKILL included, and a pid that is reused later cannot pass for the owner. (The sandbox's
-// init, cloned from nsrun, shares the descriptor, so the lock lasts until both are gone; init dies with nsrun.)
+// init, cloned from nsrun, shares the descriptor until the program starts; it dies with nsrun anyway.)
 // Byte 1 is a short-held mutex that orders whoever takes, finishes or cleans up a name; readers test byte 0
 // with F_OFD_GETLK, which takes nothing, so a `nsrun list` can never make a launch think a name is taken.
 //
@@ -29,8 +29,9 @@ class NameClaim {
 public:
     // Takes NAME, after removing what a dead previous owner left. Throws Error("--name NAME", why) when a
     // running sandbox has the name, when /run/netns/NAME is someone else's, or without root; then nothing
-    // changed.
-    static NameClaim take(const std::string& name);
+    // changed. `keep_fds` (--keep-fd) must be open already: the record's descriptor could otherwise take one of
+    // those numbers and be passed on to the program.
+    static NameClaim take(const std::string& name, const std::vector<int>& keep_fds = {});
     NameClaim(NameClaim&& other) noexcept = default;
     NameClaim& operator=(NameClaim&&) = delete;
     // Unmounts and removes the name and the record.

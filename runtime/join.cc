@@ -38,6 +38,25 @@ int namespaces_to_enter(pid_t pid) {
     return flags;
 }
 
+// "NSpid:\t4711\t1": pid 1 of a pid namespace below this one. A sandbox's init always is; a process of the
+// host never is, so a record that names one (records are files) cannot send a program out of its sandbox.
+bool is_nested_init(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/status";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    char buf[4096];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return false;
+    std::string_view text(buf, size_t(n));
+    size_t line = text.find("\nNSpid:");
+    if (line == std::string_view::npos) return false;
+    text.remove_prefix(line + 7);
+    text = text.substr(0, text.find('\n'));
+    size_t last = text.find_last_of(" \t");
+    return last != std::string_view::npos && text.substr(last + 1) == "1" &&
+           text.find_first_not_of(" \t") < last;
+}
+
 }  // namespace
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
@@ -82,6 +101,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     if (!target) throw_errno(std::string(kJoining) + ": opening its init's pidfd");
     // After pidfd_open: if the pid still names the process that started then, the pidfd is that process.
     if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended");
+    if (!is_nested_init(spec.pid)) fail(kJoining, "process " + std::to_string(spec.pid) + " is no sandbox's init");
     int namespaces = namespaces_to_enter(spec.pid);
 
     // Before the clone: the child is born in the sandbox's pid namespace and must never be dumpable there.

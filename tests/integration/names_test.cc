@@ -418,6 +418,46 @@ TEST_F(NamesCrashTest, ExecOfACrashedSandboxCleansUp) {
     ExpectCleaned(name);
 }
 
+// Records are files: one that names a process of the host (forged, or stale) must not get a program out of
+// the sandbox world. The test holds the owner lock itself, as a live nsrun would.
+TEST_F(NamesTest, ExecRefusesARecordThatNamesAHostProcess) {
+    const std::string name = Name("forged");
+    Process host_process({"sleep", "1000." + UniqueToken()});
+    ASSERT_TRUE(Eventually([&] { return Exists("/proc/" + std::to_string(host_process.pid()) + "/stat"); }, 5s));
+    std::ifstream stat_file("/proc/" + std::to_string(host_process.pid()) + "/stat");
+    std::string stat_text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    auto fields = Columns(stat_text.substr(stat_text.rfind(')') + 2));
+    ASSERT_GE(fields.size(), 20u);
+    const std::string start_time = fields[19];  // field 22 counted from the state (field 3)
+    struct stat pid_ns{};
+    ASSERT_EQ(::stat("/proc/self/ns/pid", &pid_ns), 0);
+    const std::string marker = lab().dir() + "/escaped";
+    std::filesystem::create_directories("/run/nsrun/sandboxes");
+    int fd = ::open(RecordPath(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    struct flock owner{};
+    owner.l_type = F_WRLCK;
+    owner.l_whence = SEEK_SET;
+    owner.l_start = 0;
+    owner.l_len = 1;
+    ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &owner), 0);
+    const std::string record = "nsrun-sandbox 1\nname " + name + "\nnsrun-pid " + std::to_string(::getpid()) +
+                               "\npid-namespace " + std::to_string(pid_ns.st_ino) + "\ninit-pid " +
+                               std::to_string(host_process.pid()) + "\ninit-start-time " + start_time +
+                               "\nseccomp default\narg sleep\nend\n";
+    ASSERT_EQ(::write(fd, record.data(), record.size()), ssize_t(record.size()));
+
+    Result listed = lab().RunNsrun({"list"});
+    EXPECT_NE(RowOf(listed.out, name), "") << "control: the record looks like a running sandbox\n" << listed.out;
+    Result r = lab().RunNsrun({"exec", name, "--", "touch", marker});
+    EXPECT_EQ(r.status, 125) << r.Describe();
+    EXPECT_TRUE(IsOneNsrunErrorLine(r.err));
+    EXPECT_THAT(r.err, HasSubstr("is no sandbox's init"));
+    EXPECT_FALSE(Exists(marker)) << "the program ran";
+    ::unlink(RecordPath(name).c_str());
+    ::close(fd);
+}
+
 TEST_F(NamesTest, NamingNeedsRoot) {
     const std::string name = Name("user");
     PublicCopy nsrun(NSRUN_BIN);
