@@ -279,6 +279,16 @@ TEST_F(NamesTest, ExecForwardsSignalsAndEndsWithTheSandbox) {
     EXPECT_EQ(r.status, 0) << r.Describe();
     EXPECT_EQ(r.out, "ready\ngot-TERM\n");
 
+    // SIGKILL of `nsrun exec` takes the joined program with it (parent-death signal).
+    const std::string marker = "sleep 1000." + UniqueToken();
+    Process killed(lab().Nsrun({"exec", name, "--", "sh", "-c", "echo ready; exec " + marker}));
+    ASSERT_TRUE(killed.WaitForOutput("ready\n", 15s)) << killed.Wait(1s).Describe();
+    ASSERT_TRUE(Eventually([&] { return RunCmd({"pgrep", "-fx", marker}, 5s).status == 0; }, 5s));
+    killed.Signal(SIGKILL);
+    EXPECT_EQ(killed.Wait(5s).status, 128 + SIGKILL);
+    EXPECT_TRUE(Eventually([&] { return RunCmd({"pgrep", "-fx", marker}, 5s).status == 1; }, 5s))
+        << "the joined program outlived nsrun exec";
+
     // A joined program lives in the sandbox's pid namespace: it ends with the sandbox.
     Process orphan(lab().Nsrun({"exec", name, "--", "sh", "-c", "echo ready; sleep 1000"}));
     ASSERT_TRUE(orphan.WaitForOutput("ready\n", 15s)) << orphan.Wait(1s).Describe();
