@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/state_directory.h"
 #include "runtime/capabilities.h"
 #include "runtime/process_settings.h"
 #include "runtime/seccomp_filter.h"
