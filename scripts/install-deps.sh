@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ make pkg-config
-  libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-ng-dev libcli11-dev
+  libnl-3-dev libnl-route-3-dev libnftables-dev libnftnl-dev libmnl-dev libseccomp-dev libcap-ng-dev libcli11-dev
   libgtest-dev libgmock-dev
   # the lab of network namespaces the demo, the tests and the benchmark run in
   iproute2 nftables iptables dnsmasq-base curl python3 procps psmisc util-linux iputils-ping
