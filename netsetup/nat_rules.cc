@@ -173,77 +173,77 @@ std::span<const uint8_t> bytes(std::string_view text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
-void append(std::vector<uint8_t>& to, const std::vector<uint8_t>& expression) {
-    to.insert(to.end(), expression.begin(), expression.end());
+nft::Expr conntrack_match(uint32_t state_mask) {
+    xt_conntrack_mtinfo3 info{};
+    info.match_flags = XT_CONNTRACK_STATE;
+    info.state_mask = uint16_t(state_mask);
+    std::vector<uint8_t> padded(XT_ALIGN(sizeof info), 0);
+    std::memcpy(padded.data(), &info, sizeof info);
+    return nft::expr::xt_match("conntrack", 3, padded);
 }
 
 // The rules nsrun needs at the top of a drop-policy forward chain for one IP family (ip_family:
 // NFPROTO_IPV4 or NFPROTO_IPV6), whichever of them is missing.
-std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, uint8_t ip_family, bool out, bool replies,
-                                             bool published) {
+std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_family, bool out, bool replies,
+                                       bool published) {
     const bool v6 = ip_family == NFPROTO_IPV6;
-    std::vector<uint8_t> family_only;
-    if (chain.family == nft::kFamilyInet) {  // an inet chain sees both families; each pair means only its own
-        const uint8_t family[] = {ip_family};
-        append(family_only, nft::expr::meta_load(NFT_META_NFPROTO));
-        append(family_only, nft::expr::cmp(NFT_CMP_EQ, family));
-    }
-    std::vector<nft::RuleInsert> rules;
+    const bool iptables = is_iptables_chain(chain.family, chain.table, chain.name);
+    // Each rule starts with this: in an inet chain, which sees both families, each pair means only its own.
+    auto family_only = [&] {
+        std::vector<nft::Expr> e;
+        if (chain.family == nft::kFamilyInet) {
+            const uint8_t family[] = {ip_family};
+            e.push_back(nft::expr::meta_load(NFT_META_NFPROTO));
+            e.push_back(nft::expr::cmp(NFT_CMP_EQ, family));
+        }
+        return e;
+    };
+    auto rule = [&](std::vector<nft::Expr> e, std::string_view comment) {
+        return nft::make_rule(chain.family, chain.table, chain.name, std::move(e), comment);
+    };
+    const uint8_t zero[4] = {};
+    std::vector<nft::Rule> rules;
     if (replies) {
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only,
-                             std::string(v6 ? kLetReplies6Comment : kLetRepliesComment)};
-        append(rule.expressions, nft::expr::meta_load(NFT_META_OIFNAME));
-        append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
-        if (is_iptables_chain(chain.family, chain.table, chain.name)) {
+        std::vector<nft::Expr> e = family_only();
+        e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        if (iptables) {
             // iptables-nft (1.8.9) gives up on a whole chain ("incompatible, use 'nft' tool") when one rule has
             // a native `ct` expression, and Docker manages its rules through it. It writes -m conntrack as the
             // x_tables match through nft_compat, so nsrun writes exactly that: iptables -S then shows
             // "-o nsr+ -m conntrack --ctstate RELATED,ESTABLISHED". nft cannot write this form; hence netlink.
-            xt_conntrack_mtinfo3 info{};
-            info.match_flags = XT_CONNTRACK_STATE;
-            info.state_mask = XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) | XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
-            std::vector<uint8_t> padded(XT_ALIGN(sizeof info), 0);
-            std::memcpy(padded.data(), &info, sizeof info);
-            append(rule.expressions, nft::expr::xt_match("conntrack", 3, padded));
+            e.push_back(conntrack_match(XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) |
+                                        XT_CONNTRACK_STATE_BIT(IP_CT_RELATED)));
         } else {
-            append(rule.expressions, nft::expr::ct_load(NFT_CT_STATE));
-            append(rule.expressions,
-                   nft::expr::bitwise_and(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)));
-            const uint8_t zero[4] = {};
-            append(rule.expressions, nft::expr::cmp(NFT_CMP_NEQ, zero));
+            e.push_back(nft::expr::ct_load(NFT_CT_STATE));
+            e.push_back(nft::expr::bitwise_and(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)));
+            e.push_back(nft::expr::cmp(NFT_CMP_NEQ, zero));
         }
-        append(rule.expressions, nft::expr::accept());
-        rules.push_back(std::move(rule));
+        e.push_back(nft::expr::accept());
+        rules.push_back(rule(std::move(e), v6 ? kLetReplies6Comment : kLetRepliesComment));
     }
     if (published) {
         // New connections into a sandbox are only the ones a sandbox's own table (-p, port_publish.cc) DNAT'd
         // to it; "ct status dnat" lets exactly those through, as iptables' "-m conntrack --ctstate DNAT".
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only, std::string(kLetPublishedComment)};
-        append(rule.expressions, nft::expr::meta_load(NFT_META_OIFNAME));
-        append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
-        if (is_iptables_chain(chain.family, chain.table, chain.name)) {
-            xt_conntrack_mtinfo3 info{};
-            info.match_flags = XT_CONNTRACK_STATE;
-            info.state_mask = XT_CONNTRACK_STATE_DNAT;
-            std::vector<uint8_t> padded(XT_ALIGN(sizeof info), 0);
-            std::memcpy(padded.data(), &info, sizeof info);
-            append(rule.expressions, nft::expr::xt_match("conntrack", 3, padded));
+        std::vector<nft::Expr> e = family_only();
+        e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        if (iptables) {
+            e.push_back(conntrack_match(XT_CONNTRACK_STATE_DNAT));
         } else {
-            append(rule.expressions, nft::expr::ct_load(NFT_CT_STATUS));
-            append(rule.expressions, nft::expr::bitwise_and(IPS_DST_NAT));
-            const uint8_t zero[4] = {};
-            append(rule.expressions, nft::expr::cmp(NFT_CMP_NEQ, zero));
+            e.push_back(nft::expr::ct_load(NFT_CT_STATUS));
+            e.push_back(nft::expr::bitwise_and(IPS_DST_NAT));
+            e.push_back(nft::expr::cmp(NFT_CMP_NEQ, zero));
         }
-        append(rule.expressions, nft::expr::accept());
-        rules.push_back(std::move(rule));
+        e.push_back(nft::expr::accept());
+        rules.push_back(rule(std::move(e), kLetPublishedComment));
     }
     if (out) {  // inserted last, so it ends up first: most packets are the sandboxes' own
-        nft::RuleInsert rule{chain.family, chain.table, chain.name, family_only,
-                             std::string(v6 ? kLetOut6Comment : kLetOutComment)};
-        append(rule.expressions, nft::expr::meta_load(NFT_META_IIFNAME));
-        append(rule.expressions, nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
-        append(rule.expressions, nft::expr::accept());
-        rules.push_back(std::move(rule));
+        std::vector<nft::Expr> e = family_only();
+        e.push_back(nft::expr::meta_load(NFT_META_IIFNAME));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::accept());
+        rules.push_back(rule(std::move(e), v6 ? kLetOut6Comment : kLetOutComment));
     }
     return rules;
 }
@@ -251,7 +251,7 @@ std::vector<nft::RuleInsert> forward_accepts(const nft::BaseChain& chain, uint8_
 // What is missing in the calling thread's network namespace for `pools`.
 struct Missing {
     NatTableChange table;
-    std::vector<nft::RuleInsert> foreign;
+    std::vector<nft::Rule> foreign;
     bool forwarding = false;   // ip_forward is off
     bool forwarding6 = false;  // a dual-stack launch, and net.ipv6.conf.all.forwarding is off
     bool any() const { return !table.empty() || !foreign.empty() || forwarding || forwarding6; }
@@ -360,8 +360,8 @@ std::string describe(const Missing& missing) {
         add(std::string("forward guard") + (missing.table.forward_guard->ipv4 ? " ipv4" : "") +
             (missing.table.forward_guard->ipv6 ? " ipv6" : ""));
     std::string last_chain;
-    for (const nft::RuleInsert& rule : missing.foreign) {
-        std::string chain = nft::family_name(rule.family) + " " + rule.table + " " + rule.chain;
+    for (const nft::Rule& rule : missing.foreign) {
+        std::string chain = nft::rule_chain(rule.get());
         if (chain != last_chain) add("accepts in " + chain);
         last_chain = chain;
     }

@@ -1,18 +1,19 @@
 #include "netsetup/nft_netlink.h"
 
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nf_tables_compat.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <netlink/attr.h>
-#include <netlink/msg.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "base/error.h"
 
@@ -21,44 +22,20 @@ namespace nsrun::net::nft {
 namespace {
 
 constexpr size_t kRecvBufferSize = 64 * 1024;  // the kernel builds dump messages of at most 32 KiB
+// Room for one request or one message of a batch. libnftnl writes without bounds checks, so this must hold
+// the largest nsrun builds: two names of at most 256 bytes (NFT_NAME_MAXLEN), 256 bytes of userdata (the
+// kernel's limit) and a rule's dozen expressions of at most ~200 bytes each (the xt match's info).
+constexpr size_t kMaxMessage = 4096;
 
-constexpr uint16_t nft_type(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
-
-// Strings from the kernel are NUL-terminated by contract; bound them by the attribute anyway.
-std::string attr_string(nlattr* attr) {
-    const char* data = static_cast<const char*>(nla_data(attr));
-    return std::string(data, strnlen(data, size_t(nla_len(attr))));
+template <class T>
+T* checked(T* allocated) {
+    if (!allocated) throw std::bad_alloc();
+    return allocated;
 }
 
-uint32_t attr_be32(nlattr* attr) { return ntohl(nla_get_u32(attr)); }
+Expr make(const char* name) { return Expr(checked(nftnl_expr_alloc(name))); }
 
-std::span<const uint8_t> attr_bytes(nlattr* attr) {
-    return {static_cast<const uint8_t*>(nla_data(attr)), size_t(nla_len(attr))};
-}
-
-template <size_t N>
-bool parse_reply(nlmsghdr* reply, nlattr* (&tb)[N], nla_policy (&policy)[N]) {
-    return nlmsg_parse(reply, int(sizeof(nfgenmsg)), tb, int(N - 1), policy) == 0;
-}
-
-uint8_t reply_family(nlmsghdr* reply) { return static_cast<nfgenmsg*>(NLMSG_DATA(reply))->nfgen_family; }
-
-std::vector<uint8_t> expression(std::string_view name, const AttrWriter& data) {
-    AttrWriter w;
-    size_t elem = w.begin_nest(NFTA_LIST_ELEM);
-    w.put_str(NFTA_EXPR_NAME, name);
-    size_t body = w.begin_nest(NFTA_EXPR_DATA);
-    w.put_raw(data.bytes());
-    w.end_nest(body);
-    w.end_nest(elem);
-    return std::move(w.bytes());
-}
-
-void put_data_value(AttrWriter& w, uint16_t type, std::span<const uint8_t> value) {
-    size_t nest = w.begin_nest(type);
-    w.put(NFTA_DATA_VALUE, value.data(), value.size());
-    w.end_nest(nest);
-}
+std::string text(std::string_view value) { return std::string(value); }
 
 }  // namespace
 
@@ -74,191 +51,213 @@ std::string family_name(uint8_t family) {
     }
 }
 
-void AttrWriter::put(uint16_t type, const void* data, size_t len) {
-    nlattr header{uint16_t(NLA_HDRLEN + len), type};
-    size_t at = buf_.size();
-    buf_.resize(at + NLA_ALIGN(NLA_HDRLEN + len), 0);
-    std::memcpy(buf_.data() + at, &header, sizeof header);
-    if (len) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, len);
-}
-
-void AttrWriter::put_str(uint16_t type, std::string_view value) {
-    std::string terminated(value);
-    put(type, terminated.c_str(), terminated.size() + 1);
-}
-
-void AttrWriter::put_be32(uint16_t type, uint32_t value) {
-    uint32_t be = htonl(value);
-    put(type, &be, sizeof be);
-}
-
-void AttrWriter::put_raw(std::span<const uint8_t> attrs) { buf_.insert(buf_.end(), attrs.begin(), attrs.end()); }
-
-size_t AttrWriter::begin_nest(uint16_t type) {
-    size_t at = buf_.size();
-    put(uint16_t(type | NLA_F_NESTED), nullptr, 0);
-    return at;
-}
-
-void AttrWriter::end_nest(size_t offset) {
-    uint16_t len = uint16_t(buf_.size() - offset);
-    std::memcpy(buf_.data() + offset + offsetof(nlattr, nla_len), &len, sizeof len);
-}
-
-void append_message(std::vector<uint8_t>& out, uint16_t type, uint16_t flags, uint8_t family, uint32_t seq,
-                    uint16_t res_id, std::span<const uint8_t> attrs) {
-    size_t at = NLMSG_ALIGN(out.size());
-    size_t len = NLMSG_LENGTH(sizeof(nfgenmsg) + attrs.size());
-    out.resize(at + NLMSG_ALIGN(len), 0);
-    nlmsghdr header{uint32_t(len), type, uint16_t(NLM_F_REQUEST | flags), seq, 0};
-    nfgenmsg gen{family, NFNETLINK_V0, htons(res_id)};
-    std::memcpy(out.data() + at, &header, sizeof header);
-    std::memcpy(out.data() + at + NLMSG_HDRLEN, &gen, sizeof gen);
-    if (!attrs.empty()) std::memcpy(out.data() + at + NLMSG_LENGTH(sizeof gen), attrs.data(), attrs.size());
-}
-
 std::optional<std::string> udata_comment(std::span<const uint8_t> udata) {
-    // Records are {u8 type, u8 len, value[len]}; the comment is type 0 (NFTNL_UDATA_{TABLE,CHAIN,RULE}_COMMENT).
-    while (udata.size() >= 2) {
-        uint8_t type = udata[0];
-        size_t len = udata[1];
-        if (udata.size() < 2 + len) break;
-        if (type == 0) {
-            const char* text = reinterpret_cast<const char*>(udata.data() + 2);
-            return std::string(text, strnlen(text, len));
-        }
-        udata = udata.subspan(2 + len);
-    }
-    return std::nullopt;
+    // Type 0 is the comment for tables, chains and rules alike (NFTNL_UDATA_{TABLE,CHAIN,RULE}_COMMENT).
+    static_assert(NFTNL_UDATA_TABLE_COMMENT == 0 && NFTNL_UDATA_CHAIN_COMMENT == 0 && NFTNL_UDATA_RULE_COMMENT == 0);
+    struct Found {
+        const uint8_t* end;
+        std::optional<std::string> comment;
+    } found{udata.data() + udata.size(), std::nullopt};
+    // nftnl_udata_parse() walks the records but leaves bounds to the callback: a record must fit in what is
+    // left, header included, or the walk stops.
+    auto on_record = [](const nftnl_udata* record, void* data) -> int {
+        auto* f = static_cast<Found*>(data);
+        const auto* at = reinterpret_cast<const uint8_t*>(record);
+        if (f->end - at < 2) return -1;
+        const auto* value = static_cast<const char*>(nftnl_udata_get(record));
+        size_t len = nftnl_udata_len(record);
+        if (size_t(f->end - reinterpret_cast<const uint8_t*>(value)) < len) return -1;
+        if (nftnl_udata_type(record) == NFTNL_UDATA_RULE_COMMENT && !f->comment)
+            f->comment = std::string(value, strnlen(value, len));
+        return 0;
+    };
+    if (!udata.empty()) nftnl_udata_parse(udata.data(), uint32_t(udata.size()), on_record, &found);
+    return std::move(found.comment);
 }
 
 std::vector<uint8_t> udata_with_comment(std::string_view comment) {
     // nft caps comments at 128 bytes with the NUL; the kernel's limit for all userdata is 256.
     if (comment.size() > 127) fail("encoding nftables comment", "longer than 127 bytes");
-    std::vector<uint8_t> udata(2 + comment.size() + 1, 0);
-    udata[1] = uint8_t(comment.size() + 1);
-    std::memcpy(udata.data() + 2, comment.data(), comment.size());
-    return udata;
+    struct Free {
+        void operator()(nftnl_udata_buf* buf) const { nftnl_udata_buf_free(buf); }
+    };
+    std::unique_ptr<nftnl_udata_buf, Free> buf(checked(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)));
+    if (!nftnl_udata_put_strz(buf.get(), NFTNL_UDATA_RULE_COMMENT, text(comment).c_str()))
+        fail("encoding nftables comment", "does not fit");
+    const auto* data = static_cast<const uint8_t*>(nftnl_udata_buf_data(buf.get()));
+    return {data, data + nftnl_udata_buf_len(buf.get())};
 }
 
 namespace expr {
 
-std::vector<uint8_t> meta_load(uint32_t key) {
-    AttrWriter d;
-    d.put_be32(NFTA_META_KEY, key);
-    d.put_be32(NFTA_META_DREG, NFT_REG_1);
-    return expression("meta", d);
+Expr meta_load(uint32_t key) {
+    Expr e = make("meta");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, NFT_REG_1);
+    return e;
 }
 
-std::vector<uint8_t> cmp(uint32_t op, std::span<const uint8_t> value) {
-    AttrWriter d;
-    d.put_be32(NFTA_CMP_SREG, NFT_REG_1);
-    d.put_be32(NFTA_CMP_OP, op);
-    put_data_value(d, NFTA_CMP_DATA, value);
-    return expression("cmp", d);
+Expr cmp(uint32_t op, std::span<const uint8_t> value) {
+    Expr e = make("cmp");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, op);
+    nftnl_expr_set(e.get(), NFTNL_EXPR_CMP_DATA, value.data(), uint32_t(value.size()));
+    return e;
 }
 
-std::vector<uint8_t> ct_load(uint32_t key) {
-    AttrWriter d;
-    d.put_be32(NFTA_CT_KEY, key);
-    d.put_be32(NFTA_CT_DREG, NFT_REG_1);
-    return expression("ct", d);
+Expr ct_load(uint32_t key) {
+    Expr e = make("ct");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, key);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, NFT_REG_1);
+    return e;
 }
 
-std::vector<uint8_t> bitwise_and(uint32_t mask) {
-    uint8_t mask_bytes[4];
-    std::memcpy(mask_bytes, &mask, 4);
-    const uint8_t zero[4] = {};
-    AttrWriter d;
-    d.put_be32(NFTA_BITWISE_SREG, NFT_REG_1);
-    d.put_be32(NFTA_BITWISE_DREG, NFT_REG_1);
-    d.put_be32(NFTA_BITWISE_LEN, 4);
-    put_data_value(d, NFTA_BITWISE_MASK, mask_bytes);
-    put_data_value(d, NFTA_BITWISE_XOR, zero);
-    return expression("bitwise", d);
+Expr bitwise_and(uint32_t mask) {
+    const uint32_t zero = 0;
+    Expr e = make("bitwise");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, sizeof mask);
+    nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
+    nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+    return e;
 }
 
-std::vector<uint8_t> xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info) {
-    AttrWriter d;
-    d.put_str(NFTA_MATCH_NAME, name);
-    d.put_be32(NFTA_MATCH_REV, revision);
-    d.put(NFTA_MATCH_INFO, info.data(), info.size());
-    return expression("match", d);
+Expr xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info) {
+    Expr e = make("match");
+    nftnl_expr_set_str(e.get(), NFTNL_EXPR_MT_NAME, text(name).c_str());
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_MT_REV, revision);
+    // The match takes the info's memory over and free()s it with the expression, as iptables-nft hands it.
+    void* copy = checked(std::calloc(1, info.size()));
+    std::memcpy(copy, info.data(), info.size());
+    nftnl_expr_set(e.get(), NFTNL_EXPR_MT_INFO, copy, uint32_t(info.size()));
+    return e;
 }
 
 namespace {
-std::vector<uint8_t> verdict(uint32_t code) {
-    AttrWriter d;
-    d.put_be32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
-    size_t data = d.begin_nest(NFTA_IMMEDIATE_DATA);
-    size_t verdict = d.begin_nest(NFTA_DATA_VERDICT);
-    d.put_be32(NFTA_VERDICT_CODE, code);
-    d.end_nest(verdict);
-    d.end_nest(data);
-    return expression("immediate", d);
+Expr verdict(uint32_t code) {
+    Expr e = make("immediate");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT, code);
+    return e;
 }
 }  // namespace
 
-std::vector<uint8_t> accept() { return verdict(NF_ACCEPT); }
+Expr accept() { return verdict(NF_ACCEPT); }
 
-std::vector<uint8_t> drop() { return verdict(NF_DROP); }
+Expr drop() { return verdict(NF_DROP); }
 
-std::vector<uint8_t> payload_load(uint32_t base, uint32_t offset, uint32_t len) {
-    AttrWriter d;
-    d.put_be32(NFTA_PAYLOAD_DREG, NFT_REG_1);
-    d.put_be32(NFTA_PAYLOAD_BASE, base);
-    d.put_be32(NFTA_PAYLOAD_OFFSET, offset);
-    d.put_be32(NFTA_PAYLOAD_LEN, len);
-    return expression("payload", d);
+Expr payload_load(uint32_t base, uint32_t offset, uint32_t len) {
+    Expr e = make("payload");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, base);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_LEN, len);
+    return e;
 }
 
-std::vector<uint8_t> fib_daddr_type() {
-    AttrWriter d;
-    d.put_be32(NFTA_FIB_DREG, NFT_REG_1);
-    d.put_be32(NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-    d.put_be32(NFTA_FIB_FLAGS, NFTA_FIB_F_DADDR);
-    return expression("fib", d);
+Expr fib_daddr_type() {
+    Expr e = make("fib");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+    return e;
 }
 
-std::vector<uint8_t> immediate(uint32_t reg, std::span<const uint8_t> value) {
-    AttrWriter d;
-    d.put_be32(NFTA_IMMEDIATE_DREG, reg);
-    put_data_value(d, NFTA_IMMEDIATE_DATA, value);
-    return expression("immediate", d);
+Expr immediate(uint32_t reg, std::span<const uint8_t> value) {
+    Expr e = make("immediate");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, reg);
+    nftnl_expr_set(e.get(), NFTNL_EXPR_IMM_DATA, value.data(), uint32_t(value.size()));
+    return e;
 }
 
-std::vector<uint8_t> dnat_ipv4(uint32_t address_reg, uint32_t port_reg) {
-    AttrWriter d;
-    d.put_be32(NFTA_NAT_TYPE, NFT_NAT_DNAT);
-    d.put_be32(NFTA_NAT_FAMILY, NFPROTO_IPV4);
-    d.put_be32(NFTA_NAT_REG_ADDR_MIN, address_reg);
-    d.put_be32(NFTA_NAT_REG_PROTO_MIN, port_reg);
-    d.put_be32(NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);  // as nft writes it; the kernel implies it too
-    return expression("nat", d);
+Expr dnat_ipv4(uint32_t address_reg, uint32_t port_reg) {
+    Expr e = make("nat");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, address_reg);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
+    // As nft writes it; the kernel implies it too.
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+    return e;
 }
 
-std::vector<uint8_t> masquerade() { return expression("masq", AttrWriter{}); }
+Expr masquerade() { return make("masq"); }
 
 }  // namespace expr
 
-std::vector<uint8_t> encode_insert_batch(std::span<const RuleInsert> rules, uint32_t first_seq) {
-    std::vector<uint8_t> out;
-    uint32_t seq = first_seq;
-    append_message(out, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
-    for (const RuleInsert& rule : rules) {
-        AttrWriter a;
-        a.put_str(NFTA_RULE_TABLE, rule.table);
-        a.put_str(NFTA_RULE_CHAIN, rule.chain);
-        size_t list = a.begin_nest(NFTA_RULE_EXPRESSIONS);
-        a.put_raw(rule.expressions);
-        a.end_nest(list);
-        std::vector<uint8_t> udata = udata_with_comment(rule.comment);
-        a.put(NFTA_RULE_USERDATA, udata.data(), udata.size());
-        // Without NLM_F_APPEND and a position the kernel puts the rule at the head of the chain.
-        append_message(out, nft_type(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_ACK, rule.family, seq++, 0, a.bytes());
+Rule make_rule(uint8_t family, std::string_view table, std::string_view chain, std::vector<Expr> expressions,
+               std::string_view comment) {
+    Rule rule(checked(nftnl_rule_alloc()));
+    nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, family);
+    nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, text(table).c_str());
+    nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, text(chain).c_str());
+    for (Expr& e : expressions) nftnl_rule_add_expr(rule.get(), e.release());  // the rule owns them now
+    if (!comment.empty()) {
+        std::vector<uint8_t> udata = udata_with_comment(comment);
+        nftnl_rule_set_data(rule.get(), NFTNL_RULE_USERDATA, udata.data(), uint32_t(udata.size()));
     }
-    append_message(out, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
-    return out;
+    return rule;
+}
+
+std::string rule_chain(const nftnl_rule* rule) {
+    return family_name(uint8_t(nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY))) + " " +
+           nftnl_rule_get_str(rule, NFTNL_RULE_TABLE) + " " + nftnl_rule_get_str(rule, NFTNL_RULE_CHAIN);
+}
+
+Batch::Batch(size_t messages, uint32_t first_seq) : seq_(first_seq) {
+    // The batch refuses a message that ends past its limit, but the message is written by then: the buffer
+    // has one message's room beyond it.
+    const size_t limit = (messages + 2) * kMaxMessage;
+    // Zeroed: libmnl (1.0.4) leaves the padding after an attribute as it finds it.
+    buf_ = std::make_unique<char[]>(limit + kMaxMessage);
+    batch_.reset(checked(mnl_nlmsg_batch_start(buf_.get(), limit)));
+    nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), seq_++);
+    close();
+}
+
+void Batch::Stop::operator()(mnl_nlmsg_batch* batch) const { mnl_nlmsg_batch_stop(batch); }
+
+nlmsghdr* Batch::next(uint16_t type, uint32_t family, uint16_t flags) {
+    return nftnl_nlmsg_build_hdr(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), type, uint16_t(family), flags,
+                                 seq_++);
+}
+
+void Batch::close() {
+    if (!mnl_nlmsg_batch_next(batch_.get())) fail("building an nftables transaction", "larger than its buffer");
+}
+
+void Batch::add(const nftnl_table* table, uint16_t flags) {
+    nlmsghdr* nlh = next(NFT_MSG_NEWTABLE, nftnl_table_get_u32(table, NFTNL_TABLE_FAMILY), flags);
+    nftnl_table_nlmsg_build_payload(nlh, table);
+    close();
+}
+
+void Batch::add(const nftnl_chain* chain, uint16_t flags) {
+    nlmsghdr* nlh = next(NFT_MSG_NEWCHAIN, nftnl_chain_get_u32(chain, NFTNL_CHAIN_FAMILY), flags);
+    nftnl_chain_nlmsg_build_payload(nlh, chain);
+    close();
+}
+
+void Batch::add(const nftnl_rule* rule, uint16_t flags) {
+    nlmsghdr* nlh = next(NFT_MSG_NEWRULE, nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY), flags);
+    // libnftnl's signature lacks the const; building only reads the rule.
+    nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule));
+    close();
+}
+
+std::vector<uint8_t> Batch::finish() {
+    nftnl_batch_end(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), seq_++);
+    close();
+    const auto* head = static_cast<const uint8_t*>(mnl_nlmsg_batch_head(batch_.get()));
+    return {head, head + mnl_nlmsg_batch_size(batch_.get())};
+}
+
+std::vector<uint8_t> encode_insert_batch(std::span<const Rule> rules, uint32_t first_seq) {
+    Batch batch(rules.size(), first_seq);
+    // Without NLM_F_APPEND and a position the kernel puts the rule at the head of the chain.
+    for (const Rule& rule : rules) batch.add(rule.get(), NLM_F_CREATE | NLM_F_ACK);
+    return batch.finish();
 }
 
 Netlink::Netlink() : buf_(kRecvBufferSize) {
@@ -297,22 +296,54 @@ int Netlink::exchange(std::span<const uint8_t> request, uint32_t seq, bool dump,
     }
 }
 
-template <class OnReply>
-int Netlink::query(uint16_t msg, uint16_t flags, uint8_t family, const AttrWriter& attrs, OnReply&& on_reply) {
-    std::vector<uint8_t> request;
+template <class Build, class OnReply>
+int Netlink::query(uint16_t msg, uint16_t flags, uint8_t family, Build&& build, OnReply&& on_reply) {
+    alignas(nlmsghdr) char request[kMaxMessage] = {};  // zeroed padding, as in Batch
     uint32_t seq = ++seq_;
-    append_message(request, nft_type(msg), flags, family, seq, 0, attrs.bytes());
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(request, msg, family, flags, seq);
+    build(nlh);
     auto trampoline = [](void* ctx, nlmsghdr* reply) { (*static_cast<OnReply*>(ctx))(reply); };
-    return exchange(request, seq, (flags & NLM_F_DUMP) != 0, &on_reply, trampoline);
+    return exchange({reinterpret_cast<const uint8_t*>(request), nlh->nlmsg_len}, seq, (flags & NLM_F_DUMP) != 0,
+                    &on_reply, trampoline);
 }
+
+namespace {
+
+// A libnftnl object that names what a request is about (table, chain, object), built with nftnl_*_nlmsg_build_payload.
+Table table_named(std::string_view name) {
+    Table t(checked(nftnl_table_alloc()));
+    nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, text(name).c_str());
+    return t;
+}
+
+Chain chain_named(std::string_view table, std::optional<std::string_view> name) {
+    Chain c(checked(nftnl_chain_alloc()));
+    nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, text(table).c_str());
+    if (name) nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, text(*name).c_str());
+    return c;
+}
+
+Object object_named(std::string_view table, std::optional<std::string_view> name, uint32_t type) {
+    Object o(checked(nftnl_obj_alloc()));
+    nftnl_obj_set_str(o.get(), NFTNL_OBJ_TABLE, text(table).c_str());
+    if (name) nftnl_obj_set_str(o.get(), NFTNL_OBJ_NAME, text(*name).c_str());
+    nftnl_obj_set_u32(o.get(), NFTNL_OBJ_TYPE, type);
+    return o;
+}
+
+std::optional<std::string> comment_of(const void* udata, uint32_t len) {
+    if (!udata) return std::nullopt;
+    return udata_comment({static_cast<const uint8_t*>(udata), len});
+}
+
+}  // namespace
 
 uint32_t Netlink::generation() {
     std::optional<uint32_t> id;
-    int err = query(NFT_MSG_GETGEN, 0, AF_UNSPEC, AttrWriter{}, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_GEN_MAX + 1];
-        nla_policy policy[NFTA_GEN_MAX + 1] = {};
-        policy[NFTA_GEN_ID].type = NLA_U32;
-        if (parse_reply(reply, tb, policy) && tb[NFTA_GEN_ID]) id = attr_be32(tb[NFTA_GEN_ID]);
+    int err = query(NFT_MSG_GETGEN, 0, AF_UNSPEC, [](nlmsghdr*) {}, [&](nlmsghdr* reply) {
+        std::unique_ptr<nftnl_gen, Deleter<nftnl_gen, nftnl_gen_free>> gen(checked(nftnl_gen_alloc()));
+        if (nftnl_gen_nlmsg_parse(reply, gen.get()) == 0 && nftnl_gen_is_set(gen.get(), NFTNL_GEN_ID))
+            id = nftnl_gen_get_u32(gen.get(), NFTNL_GEN_ID);
     });
     if (err) throw_errno("reading the nftables ruleset generation", err);
     if (!id) fail("reading the nftables ruleset generation", "malformed reply");
@@ -327,18 +358,18 @@ std::optional<uint64_t> Netlink::netns_cookie() const {
     return cookie;
 }
 
-std::optional<Table> Netlink::get_table(uint8_t family, std::string_view table) {
-    AttrWriter a;
-    a.put_str(NFTA_TABLE_NAME, table);
-    std::optional<Table> found;
-    int err = query(NFT_MSG_GETTABLE, 0, family, a, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_TABLE_MAX + 1];
-        nla_policy policy[NFTA_TABLE_MAX + 1] = {};
-        policy[NFTA_TABLE_USERDATA].type = NLA_UNSPEC;
-        if (!parse_reply(reply, tb, policy)) return;
-        found.emplace();
-        if (tb[NFTA_TABLE_USERDATA]) found->comment = udata_comment(attr_bytes(tb[NFTA_TABLE_USERDATA]));
-    });
+std::optional<TableInfo> Netlink::get_table(uint8_t family, std::string_view table) {
+    Table request = table_named(table);
+    std::optional<TableInfo> found;
+    int err = query(
+        NFT_MSG_GETTABLE, 0, family, [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, request.get()); },
+        [&](nlmsghdr* reply) {
+            Table t(checked(nftnl_table_alloc()));
+            if (nftnl_table_nlmsg_parse(reply, t.get()) != 0) return;
+            uint32_t len = 0;
+            const void* udata = nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len);
+            found.emplace(TableInfo{comment_of(udata, len)});
+        });
     if (err == ENOENT) return std::nullopt;
     if (err) throw_errno("looking up nftables table " + family_name(family) + " " + std::string(table), err);
     if (!found) fail("looking up nftables table " + std::string(table), "malformed reply");
@@ -346,10 +377,10 @@ std::optional<Table> Netlink::get_table(uint8_t family, std::string_view table) 
 }
 
 bool Netlink::has_chain(uint8_t family, std::string_view table, std::string_view chain) {
-    AttrWriter a;
-    a.put_str(NFTA_CHAIN_TABLE, table);
-    a.put_str(NFTA_CHAIN_NAME, chain);
-    int err = query(NFT_MSG_GETCHAIN, 0, family, a, [](nlmsghdr*) {});
+    Chain request = chain_named(table, chain);
+    int err = query(
+        NFT_MSG_GETCHAIN, 0, family, [&](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, request.get()); },
+        [](nlmsghdr*) {});
     if (err == ENOENT) return false;
     if (err) throw_errno("looking up nftables chain " + std::string(table) + " " + std::string(chain), err);
     return true;
@@ -357,17 +388,15 @@ bool Netlink::has_chain(uint8_t family, std::string_view table, std::string_view
 
 std::optional<uint32_t> Netlink::object_use(uint8_t family, std::string_view table, std::string_view name,
                                             uint32_t type) {
-    AttrWriter a;
-    a.put_str(NFTA_OBJ_TABLE, table);
-    a.put_str(NFTA_OBJ_NAME, name);
-    a.put_be32(NFTA_OBJ_TYPE, type);
+    Object request = object_named(table, name, type);
     std::optional<uint32_t> use;
-    int err = query(NFT_MSG_GETOBJ, 0, family, a, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_OBJ_MAX + 1];
-        nla_policy policy[NFTA_OBJ_MAX + 1] = {};
-        policy[NFTA_OBJ_USE].type = NLA_U32;
-        if (parse_reply(reply, tb, policy) && tb[NFTA_OBJ_USE]) use = attr_be32(tb[NFTA_OBJ_USE]);
-    });
+    int err = query(
+        NFT_MSG_GETOBJ, 0, family, [&](nlmsghdr* nlh) { nftnl_obj_nlmsg_build_payload(nlh, request.get()); },
+        [&](nlmsghdr* reply) {
+            Object o(checked(nftnl_obj_alloc()));
+            if (nftnl_obj_nlmsg_parse(reply, o.get()) == 0 && nftnl_obj_is_set(o.get(), NFTNL_OBJ_USE))
+                use = nftnl_obj_get_u32(o.get(), NFTNL_OBJ_USE);
+        });
     if (err == ENOENT) return std::nullopt;
     if (err) throw_errno("looking up nftables object " + std::string(name), err);
     if (!use) fail("looking up nftables object " + std::string(name), "malformed reply");
@@ -375,44 +404,45 @@ std::optional<uint32_t> Netlink::object_use(uint8_t family, std::string_view tab
 }
 
 std::vector<std::string> Netlink::object_names(uint8_t family, std::string_view table, uint32_t type) {
-    AttrWriter a;
-    a.put_str(NFTA_OBJ_TABLE, table);
-    a.put_be32(NFTA_OBJ_TYPE, type);
+    Object request = object_named(table, std::nullopt, type);
     std::vector<std::string> names;
-    int err = query(NFT_MSG_GETOBJ, NLM_F_DUMP, family, a, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_OBJ_MAX + 1];
-        nla_policy policy[NFTA_OBJ_MAX + 1] = {};
-        policy[NFTA_OBJ_NAME].type = NLA_STRING;
-        policy[NFTA_OBJ_TABLE].type = NLA_STRING;
-        if (!parse_reply(reply, tb, policy) || !tb[NFTA_OBJ_NAME] || !tb[NFTA_OBJ_TABLE]) return;
-        if (attr_string(tb[NFTA_OBJ_TABLE]) == table) names.push_back(attr_string(tb[NFTA_OBJ_NAME]));
-    });
+    int err = query(
+        NFT_MSG_GETOBJ, NLM_F_DUMP, family,
+        [&](nlmsghdr* nlh) { nftnl_obj_nlmsg_build_payload(nlh, request.get()); },
+        [&](nlmsghdr* reply) {
+            Object o(checked(nftnl_obj_alloc()));
+            if (nftnl_obj_nlmsg_parse(reply, o.get()) != 0 || !nftnl_obj_is_set(o.get(), NFTNL_OBJ_NAME) ||
+                !nftnl_obj_is_set(o.get(), NFTNL_OBJ_TABLE))
+                return;
+            if (nftnl_obj_get_str(o.get(), NFTNL_OBJ_TABLE) == table)
+                names.emplace_back(nftnl_obj_get_str(o.get(), NFTNL_OBJ_NAME));
+        });
     if (err && err != ENOENT) throw_errno("listing the objects of nftables table " + std::string(table), err);
     return names;
 }
 
 std::vector<BaseChain> Netlink::base_chains() {
     std::vector<BaseChain> chains;
-    int err = query(NFT_MSG_GETCHAIN, NLM_F_DUMP, AF_UNSPEC, AttrWriter{}, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_CHAIN_MAX + 1];
-        nla_policy policy[NFTA_CHAIN_MAX + 1] = {};
-        policy[NFTA_CHAIN_TABLE].type = NLA_STRING;
-        policy[NFTA_CHAIN_NAME].type = NLA_STRING;
-        policy[NFTA_CHAIN_HOOK].type = NLA_NESTED;
-        policy[NFTA_CHAIN_POLICY].type = NLA_U32;
-        if (!parse_reply(reply, tb, policy) || !tb[NFTA_CHAIN_HOOK] || !tb[NFTA_CHAIN_TABLE] || !tb[NFTA_CHAIN_NAME])
+    int err = query(NFT_MSG_GETCHAIN, NLM_F_DUMP, AF_UNSPEC, [](nlmsghdr*) {}, [&](nlmsghdr* reply) {
+        // The dump holds every chain of every table (thousands on a kube-proxy host) and few have a hook:
+        // a glance at the attributes' types skips the rest before libnftnl copies out each one's strings,
+        // which would double the walk's time.
+        bool hooked = false;
+        const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(reply));
+        for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(reply, sizeof(nfgenmsg)));
+             !hooked && mnl_attr_ok(attr, int(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr))
+            hooked = mnl_attr_get_type(attr) == NFTA_CHAIN_HOOK;
+        if (!hooked) return;
+        Chain c(checked(nftnl_chain_alloc()));
+        if (nftnl_chain_nlmsg_parse(reply, c.get()) != 0 || !nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM) ||
+            !nftnl_chain_is_set(c.get(), NFTNL_CHAIN_TABLE) || !nftnl_chain_is_set(c.get(), NFTNL_CHAIN_NAME))
             return;  // a regular chain: no hook, no policy
-        nlattr* hook[NFTA_HOOK_MAX + 1];
-        nla_policy hook_policy[NFTA_HOOK_MAX + 1] = {};
-        hook_policy[NFTA_HOOK_HOOKNUM].type = NLA_U32;
-        if (nla_parse_nested(hook, NFTA_HOOK_MAX, tb[NFTA_CHAIN_HOOK], hook_policy) != 0 || !hook[NFTA_HOOK_HOOKNUM])
-            return;
         BaseChain chain;
-        chain.family = reply_family(reply);
-        chain.table = attr_string(tb[NFTA_CHAIN_TABLE]);
-        chain.name = attr_string(tb[NFTA_CHAIN_NAME]);
-        chain.hook = attr_be32(hook[NFTA_HOOK_HOOKNUM]);
-        if (tb[NFTA_CHAIN_POLICY]) chain.policy = attr_be32(tb[NFTA_CHAIN_POLICY]);
+        chain.family = uint8_t(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_FAMILY));
+        chain.table = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE);
+        chain.name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME);
+        chain.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+        if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_POLICY)) chain.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
         chains.push_back(std::move(chain));
     });
     if (err && err != ENOENT) throw_errno("listing nftables chains", err);
@@ -420,42 +450,46 @@ std::vector<BaseChain> Netlink::base_chains() {
 }
 
 std::vector<std::string> Netlink::rule_comments(uint8_t family, std::string_view table, std::string_view chain) {
-    AttrWriter a;
-    a.put_str(NFTA_RULE_TABLE, table);
-    a.put_str(NFTA_RULE_CHAIN, chain);
+    Rule request = make_rule(family, table, chain, {});
     std::vector<std::string> comments;
-    int err = query(NFT_MSG_GETRULE, NLM_F_DUMP, family, a, [&](nlmsghdr* reply) {
-        nlattr* tb[NFTA_RULE_MAX + 1];
-        nla_policy policy[NFTA_RULE_MAX + 1] = {};
-        policy[NFTA_RULE_USERDATA].type = NLA_UNSPEC;
-        if (!parse_reply(reply, tb, policy)) return;
-        std::optional<std::string> comment;
-        if (tb[NFTA_RULE_USERDATA]) comment = udata_comment(attr_bytes(tb[NFTA_RULE_USERDATA]));
-        comments.push_back(comment.value_or(""));
-    });
+    int err = query(
+        NFT_MSG_GETRULE, NLM_F_DUMP, family,
+        [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, request.get()); },
+        [&](nlmsghdr* reply) {
+            Rule r(checked(nftnl_rule_alloc()));
+            std::optional<std::string> comment;
+            // A rule libnftnl cannot read (an expression newer than it) is not one of nsrun's: no comment.
+            if (nftnl_rule_nlmsg_parse(reply, r.get()) == 0) {
+                uint32_t len = 0;
+                const void* udata = nftnl_rule_get_data(r.get(), NFTNL_RULE_USERDATA, &len);
+                comment = comment_of(udata, len);
+            }
+            comments.push_back(comment.value_or(""));
+        });
     if (err && err != ENOENT)
         throw_errno("listing the rules of " + family_name(family) + " " + std::string(table) + " " + std::string(chain),
                     err);
     return comments;
 }
 
-void Netlink::insert_rules(std::span<const RuleInsert> rules) {
+void Netlink::insert_rules(std::span<const Rule> rules) {
     if (rules.empty()) return;
     std::string doing = "inserting rules into";
-    for (size_t i = 0; i < rules.size(); ++i) {
-        const RuleInsert& r = rules[i];
-        if (i > 0 && r.family == rules[i - 1].family && r.table == rules[i - 1].table && r.chain == rules[i - 1].chain)
-            continue;
-        doing += (i ? ", " : " ") + family_name(r.family) + " " + r.table + " " + r.chain;
+    std::string last;
+    for (const Rule& rule : rules) {
+        std::string chain = rule_chain(rule.get());
+        if (chain != last) doing += (last.empty() ? " " : ", ") + chain;
+        last = std::move(chain);
     }
     uint32_t first = take_seqs(uint32_t(rules.size() + 2));
     commit(encode_insert_batch(rules, first), first, rules.size(), doing);
 }
 
-int Netlink::acknowledged(uint16_t type, uint8_t family, const AttrWriter& attrs) {
-    std::vector<uint8_t> request;
-    uint32_t seq = ++seq_;
-    append_message(request, type, NLM_F_ACK, family, seq, 0, attrs.bytes());
+int Netlink::acknowledged(std::vector<uint8_t> request) {
+    auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
+    const uint32_t seq = ++seq_;
+    nlh->nlmsg_seq = seq;
+    nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     return exchange(request, seq, false, nullptr, [](void*, nlmsghdr*) {});
 }
 

@@ -1,14 +1,23 @@
 // nf_tables over a raw NETLINK_NETFILTER socket: the read-only queries behind ensure_nat_rules()'s
-// steady-state check, and the one write nsrun cannot make through libnftables (rules in iptables-nft's
-// chains, see nat_rules.cc). Talking netlink directly keeps the check to a few syscalls; libnftables would
-// cost a dlopen plus 0.1-0.8 ms of context work on every launch.
+// steady-state check, and the writes nsrun cannot make through libnftables (rules in iptables-nft's chains,
+// see nat_rules.cc; the owner table of -p, which must live exactly as long as a socket nsrun holds). Talking
+// netlink directly keeps the check to a few syscalls; libnftables would cost a dlopen plus 0.1-0.8 ms of
+// context work on every launch. The messages themselves are built and parsed by libnftnl, the netfilter
+// project's library for them (nft and iptables-nft are built on it), linked statically: nothing is loaded.
 #pragma once
 
 // glibc's <netinet/in.h> first: the kernel's headers then leave out what it already defines.
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +27,7 @@
 #include "base/unique_fd.h"
 
 struct nlmsghdr;
+struct mnl_nlmsg_batch;
 
 namespace nsrun::net::nft {
 
@@ -28,28 +38,16 @@ inline constexpr uint8_t kFamilyInet = NFPROTO_INET;
 // "ip", "inet", ... for messages; "family <n>" for anything unexpected.
 std::string family_name(uint8_t family);
 
-// Netlink attributes appended to a byte buffer, 4-byte aligned as the kernel expects. Encoded attributes are
-// relocatable, so an expression built on its own can be spliced into a rule with put_raw().
-class AttrWriter {
-public:
-    void put(uint16_t type, const void* data, size_t len);
-    void put_str(uint16_t type, std::string_view value);  // NUL-terminated, as nf_tables wants names
-    void put_be32(uint16_t type, uint32_t value);
-    void put_raw(std::span<const uint8_t> attrs);
-    // Returns the nest's offset for end_nest(); the kernel accepts NLA_F_NESTED, which libnftnl also sets.
-    size_t begin_nest(uint16_t type);
-    void end_nest(size_t offset);
-
-    std::vector<uint8_t>& bytes() { return buf_; }
-    const std::vector<uint8_t>& bytes() const { return buf_; }
-
-private:
-    std::vector<uint8_t> buf_;
+// libnftnl's objects, freed by their own destructors.
+template <class T, void (*Free)(const T*)>
+struct Deleter {
+    void operator()(T* object) const { Free(object); }
 };
-
-// Appends one netlink message (nlmsghdr + nfgenmsg + attrs) to `out`.
-void append_message(std::vector<uint8_t>& out, uint16_t type, uint16_t flags, uint8_t family, uint32_t seq,
-                    uint16_t res_id, std::span<const uint8_t> attrs);
+using Table = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
+using Chain = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
+using Rule = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
+using Expr = std::unique_ptr<nftnl_expr, Deleter<nftnl_expr, nftnl_expr_free>>;
+using Object = std::unique_ptr<nftnl_obj, Deleter<nftnl_obj, nftnl_obj_free>>;
 
 // The comment that nft keeps in a table's, chain's or rule's userdata (type-length-value records in which
 // type 0 is the comment, for all three), if there is one.
@@ -57,40 +55,65 @@ std::optional<std::string> udata_comment(std::span<const uint8_t> udata);
 // The userdata that carries `comment`, as nft writes it.
 std::vector<uint8_t> udata_with_comment(std::string_view comment);
 
-// Rule expressions, each encoded as one NFTA_LIST_ELEM in the form libnftnl gives it, so nft and
-// iptables-nft print the rules nsrun writes like their own.
+// Rule expressions in the form nft and iptables-nft give them, so that both print the rules nsrun writes
+// like their own.
 namespace expr {
-std::vector<uint8_t> meta_load(uint32_t key);  // into register 1
-std::vector<uint8_t> cmp(uint32_t op, std::span<const uint8_t> value);  // register 1 against value
-std::vector<uint8_t> ct_load(uint32_t key);  // into register 1
-std::vector<uint8_t> bitwise_and(uint32_t mask);  // register 1 &= mask (4 bytes, host order)
-std::vector<uint8_t> xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info);
-std::vector<uint8_t> accept();
-std::vector<uint8_t> drop();
+Expr meta_load(uint32_t key);  // into register 1
+Expr cmp(uint32_t op, std::span<const uint8_t> value);  // register 1 against value
+Expr ct_load(uint32_t key);  // into register 1
+Expr bitwise_and(uint32_t mask);  // register 1 &= mask (4 bytes, host order)
+Expr xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info);
+Expr accept();
+Expr drop();
 // `len` bytes at `offset` from NFT_PAYLOAD_NETWORK_HEADER or NFT_PAYLOAD_TRANSPORT_HEADER, into register 1.
-std::vector<uint8_t> payload_load(uint32_t base, uint32_t offset, uint32_t len);
+Expr payload_load(uint32_t base, uint32_t offset, uint32_t len);
 // The route type (RTN_LOCAL, ...) of the packet's destination address, into register 1: `fib daddr type`.
-std::vector<uint8_t> fib_daddr_type();
+Expr fib_daddr_type();
 // A constant into register `reg` (NFT_REG_1...).
-std::vector<uint8_t> immediate(uint32_t reg, std::span<const uint8_t> value);
+Expr immediate(uint32_t reg, std::span<const uint8_t> value);
 // dnat to the IPv4 address in register `address_reg` and the port in `port_reg`.
-std::vector<uint8_t> dnat_ipv4(uint32_t address_reg, uint32_t port_reg);
-std::vector<uint8_t> masquerade();
+Expr dnat_ipv4(uint32_t address_reg, uint32_t port_reg);
+Expr masquerade();
 }  // namespace expr
 
-struct RuleInsert {
-    uint8_t family = 0;
-    std::string table;
-    std::string chain;
-    std::vector<uint8_t> expressions;  // concatenated expr::* encodings
-    std::string comment;
+// A rule for `family` `table` `chain` made of `expressions` in order, with `comment` (if not empty) in its
+// userdata.
+Rule make_rule(uint8_t family, std::string_view table, std::string_view chain, std::vector<Expr> expressions,
+               std::string_view comment = {});
+// "ip filter FORWARD": where a rule goes, for messages.
+std::string rule_chain(const nftnl_rule* rule);
+
+// One nf_tables transaction: the batch begin, the messages, the batch end, one after another in one buffer
+// (libmnl's batch), numbered consecutively from first_seq (the begin).
+class Batch {
+public:
+    // Room for `messages` messages between the begin and the end.
+    Batch(size_t messages, uint32_t first_seq);
+
+    // NFT_MSG_NEW* for the object, with NLM_F_REQUEST | flags.
+    void add(const nftnl_table* table, uint16_t flags);
+    void add(const nftnl_chain* chain, uint16_t flags);
+    void add(const nftnl_rule* rule, uint16_t flags);
+    // Appends the batch end and returns the whole transaction.
+    std::vector<uint8_t> finish();
+
+private:
+    nlmsghdr* next(uint16_t type, uint32_t family, uint16_t flags);
+    void close();
+
+    struct Stop {
+        void operator()(mnl_nlmsg_batch* batch) const;
+    };
+    std::unique_ptr<char[]> buf_;
+    std::unique_ptr<mnl_nlmsg_batch, Stop> batch_;  // declared after buf_, so stopped before it is freed
+    uint32_t seq_;
 };
 
 // One nf_tables transaction that puts every rule at the top of its chain, in order (so the last one ends up
 // first). Sequence numbers run from first_seq: first_seq is the batch begin, each rule the next one.
-std::vector<uint8_t> encode_insert_batch(std::span<const RuleInsert> rules, uint32_t first_seq);
+std::vector<uint8_t> encode_insert_batch(std::span<const Rule> rules, uint32_t first_seq);
 
-struct Table {
+struct TableInfo {
     std::optional<std::string> comment;
 };
 
@@ -114,7 +137,7 @@ public:
     // The socket's network namespace's cookie, never reused until reboot (kernel 5.14+; else nullopt).
     std::optional<uint64_t> netns_cookie() const;
 
-    std::optional<Table> get_table(uint8_t family, std::string_view table);
+    std::optional<TableInfo> get_table(uint8_t family, std::string_view table);
     bool has_chain(uint8_t family, std::string_view table, std::string_view chain);
     // How many rules use the named object (NFTA_OBJ_USE), or nullopt if there is no such object.
     std::optional<uint32_t> object_use(uint8_t family, std::string_view table, std::string_view name, uint32_t type);
@@ -124,20 +147,20 @@ public:
     // The comments of the rules of one chain, in order; an empty string for a rule without one.
     std::vector<std::string> rule_comments(uint8_t family, std::string_view table, std::string_view chain);
     // Runs encode_insert_batch(rules) as one transaction; throws on any error with the kernel's reason.
-    void insert_rules(std::span<const RuleInsert> rules);
+    void insert_rules(std::span<const Rule> rules);
 
     // For transactions of other shapes: reserves `count` consecutive sequence numbers and returns the first.
     uint32_t take_seqs(uint32_t count);
     // Sends one batch whose begin message has sequence number first_seq and whose next `acked` messages carry
     // NLM_F_ACK, and returns once the kernel has answered each of them; throws with the kernel's reason.
     void commit(std::span<const uint8_t> batch, uint32_t first_seq, size_t acked, const std::string& doing);
-    // One request of any NETLINK_NETFILTER subsystem (`type` is the whole nlmsg_type) that the kernel answers
-    // with an acknowledgement: returns 0 or the kernel's errno.
-    int acknowledged(uint16_t type, uint8_t family, const AttrWriter& attrs);
+    // One request of any NETLINK_NETFILTER subsystem (a whole netlink message; its sequence number and
+    // NLM_F_ACK are set here) that the kernel answers with an acknowledgement: returns 0 or the kernel's errno.
+    int acknowledged(std::vector<uint8_t> request);
 
 private:
-    template <class OnReply>
-    int query(uint16_t msg, uint16_t flags, uint8_t family, const AttrWriter& attrs, OnReply&& on_reply);
+    template <class Build, class OnReply>
+    int query(uint16_t msg, uint16_t flags, uint8_t family, Build&& build, OnReply&& on_reply);
     int exchange(std::span<const uint8_t> request, uint32_t seq, bool dump, void* ctx,
                  void (*on_reply)(void* ctx, nlmsghdr* reply));
 

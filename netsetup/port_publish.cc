@@ -39,6 +39,9 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/table.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +51,7 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <new>
 
 #include "base/error.h"
 #include "netsetup/nft_netlink.h"
@@ -55,8 +59,6 @@
 namespace nsrun::net {
 
 namespace {
-
-constexpr uint16_t nft_type(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
 
 bool on_every_address(const PortMapping& m) { return !m.host_ip || m.host_ip->value == 0; }
 
@@ -67,18 +69,19 @@ const char* protocol_name(PortMapping::Protocol p) { return p == PortMapping::Pr
 // A piece of a rule: its words as nft prints them and its expressions, built side by side.
 struct Piece {
     std::string text;
-    std::vector<uint8_t> bytes;
+    std::vector<nft::Expr> expressions;
 };
 
-Piece operator+(Piece a, const Piece& b) {
+Piece operator+(Piece a, Piece b) {
     a.text += (a.text.empty() || b.text.empty() ? "" : " ") + b.text;
-    a.bytes.insert(a.bytes.end(), b.bytes.begin(), b.bytes.end());
+    for (nft::Expr& e : b.expressions) a.expressions.push_back(std::move(e));
     return a;
 }
 
-Piece join(std::string text, std::initializer_list<std::vector<uint8_t>> expressions) {
+template <class... Exprs>
+Piece join(std::string text, Exprs... expressions) {
     Piece p{std::move(text), {}};
-    for (const auto& e : expressions) p.bytes.insert(p.bytes.end(), e.begin(), e.end());
+    (p.expressions.push_back(std::move(expressions)), ...);
     return p;
 }
 
@@ -91,8 +94,8 @@ Piece interface_is(bool input, const std::string& name) {
     char padded[IFNAMSIZ] = {};  // nft compares the whole IFNAMSIZ buffer for an exact name
     std::memcpy(padded, name.data(), std::min(name.size(), sizeof padded - 1));
     return join(std::string(input ? "iifname" : "oifname") + " \"" + name + "\"",
-                {nft::expr::meta_load(input ? NFT_META_IIFNAME : NFT_META_OIFNAME),
-                 nft::expr::cmp(NFT_CMP_EQ, raw(padded))});
+                nft::expr::meta_load(input ? NFT_META_IIFNAME : NFT_META_OIFNAME),
+                nft::expr::cmp(NFT_CMP_EQ, raw(padded)));
 }
 
 constexpr uint32_t kSourceOffset = 12, kDestinationOffset = 16;  // in the IPv4 header
@@ -100,45 +103,49 @@ constexpr uint32_t kSourceOffset = 12, kDestinationOffset = 16;  // in the IPv4 
 Piece address_is(bool source, Ipv4 address) {
     uint32_t be = address.network_order();
     return join(std::string(source ? "ip saddr " : "ip daddr ") + address.str(),
-                {nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 4),
-                 nft::expr::cmp(NFT_CMP_EQ, raw(be))});
+                nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 4),
+                nft::expr::cmp(NFT_CMP_EQ, raw(be)));
 }
 
 Piece address_is_loopback(bool source) {
     const uint8_t first_byte = 127;
     return join(std::string(source ? "ip saddr" : "ip daddr") + " 127.0.0.0/8",
-                {nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 1),
-                 nft::expr::cmp(NFT_CMP_EQ, raw(first_byte))});
+                nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSourceOffset : kDestinationOffset, 1),
+                nft::expr::cmp(NFT_CMP_EQ, raw(first_byte)));
 }
 
 Piece destination_is_local() {
     const uint32_t local = RTN_LOCAL;
-    return join("fib daddr type local", {nft::expr::fib_daddr_type(), nft::expr::cmp(NFT_CMP_EQ, raw(local))});
+    return join("fib daddr type local", nft::expr::fib_daddr_type(), nft::expr::cmp(NFT_CMP_EQ, raw(local)));
 }
 
 Piece destination_port(PortMapping::Protocol protocol, uint16_t port) {
     const uint8_t l4 = protocol == PortMapping::Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
     const uint16_t be = htons(port);
     return join(std::string(protocol_name(protocol)) + " dport " + std::to_string(port),
-                {nft::expr::meta_load(NFT_META_L4PROTO), nft::expr::cmp(NFT_CMP_EQ, raw(l4)),
-                 nft::expr::payload_load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), nft::expr::cmp(NFT_CMP_EQ, raw(be))});
+                nft::expr::meta_load(NFT_META_L4PROTO), nft::expr::cmp(NFT_CMP_EQ, raw(l4)),
+                nft::expr::payload_load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2), nft::expr::cmp(NFT_CMP_EQ, raw(be)));
 }
 
 Piece connection_is_dnat() {
     const uint32_t zero = 0;
-    return join("ct status dnat", {nft::expr::ct_load(NFT_CT_STATUS), nft::expr::bitwise_and(IPS_DST_NAT),
-                                   nft::expr::cmp(NFT_CMP_NEQ, raw(zero))});
+    return join("ct status dnat", nft::expr::ct_load(NFT_CT_STATUS), nft::expr::bitwise_and(IPS_DST_NAT),
+                nft::expr::cmp(NFT_CMP_NEQ, raw(zero)));
 }
 
 Piece dnat_to(Ipv4 address, uint16_t port) {
     const uint32_t be_address = address.network_order();
     const uint16_t be_port = htons(port);
     return join("dnat to " + address.str() + ":" + std::to_string(port),
-                {nft::expr::immediate(NFT_REG_1, raw(be_address)), nft::expr::immediate(NFT_REG_2, raw(be_port)),
-                 nft::expr::dnat_ipv4(NFT_REG_1, NFT_REG_2)});
+                nft::expr::immediate(NFT_REG_1, raw(be_address)), nft::expr::immediate(NFT_REG_2, raw(be_port)),
+                nft::expr::dnat_ipv4(NFT_REG_1, NFT_REG_2));
 }
 
-PublishRule rule(Piece p) { return {std::move(p.text), std::move(p.bytes)}; }
+Piece verdict(const char* text, nft::Expr expression) { return join(text, std::move(expression)); }
+
+PublishRule rule(const PublishTable& table, const PublishChain& chain, Piece p) {
+    return {std::move(p.text), nft::make_rule(nft::kFamilyIp, table.name, chain.name, std::move(p.expressions))};
+}
 
 std::string hook_name(uint32_t hook) {
     switch (hook) {
@@ -201,27 +208,34 @@ PublishTable publish_table(const NatLease& lease, std::span<const PortMapping> m
     table.comment = "nsrun pid " + std::to_string(owner) + ": ports published to " + lease.address.str() + " (" +
                     lease.host_link + "); goes when that nsrun exits";
     PublishChain prerouting{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, {}};
-    for (const PortMapping& m : mappings) {
-        table.route_localnet = table.route_localnet || on_loopback(m);
-        Piece where = on_every_address(m) ? destination_is_local() : address_is(false, *m.host_ip);
-        prerouting.rules.push_back(
-            rule(where + destination_port(m.protocol, m.host_port) + dnat_to(lease.address, m.port)));
+    PublishChain output{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, {}};
+    for (PublishChain* chain : {&prerouting, &output}) {
+        for (const PortMapping& m : mappings) {
+            table.route_localnet = table.route_localnet || on_loopback(m);
+            Piece where = on_every_address(m) ? destination_is_local() : address_is(false, *m.host_ip);
+            chain->rules.push_back(rule(table, *chain,
+                                        std::move(where) + destination_port(m.protocol, m.host_port) +
+                                            dnat_to(lease.address, m.port)));
+        }
     }
-    PublishChain output{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, prerouting.rules};
     PublishChain postrouting{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, {}};
     // Hairpin: the sandbox reaching its own published port would otherwise get its own answers from itself.
-    postrouting.rules.push_back(
-        rule(interface_is(false, lease.host_link) + connection_is_dnat() + address_is(true, lease.address) +
-             Piece{"masquerade", nft::expr::masquerade()}));
+    postrouting.rules.push_back(rule(table, postrouting,
+                                     interface_is(false, lease.host_link) + connection_is_dnat() +
+                                         address_is(true, lease.address) +
+                                         verdict("masquerade", nft::expr::masquerade())));
     table.chains.push_back(std::move(prerouting));
     table.chains.push_back(std::move(output));
     if (table.route_localnet) {
-        postrouting.rules.push_back(rule(interface_is(false, lease.host_link) + connection_is_dnat() +
-                                         address_is_loopback(true) + Piece{"masquerade", nft::expr::masquerade()}));
+        postrouting.rules.push_back(rule(table, postrouting,
+                                         interface_is(false, lease.host_link) + connection_is_dnat() +
+                                             address_is_loopback(true) +
+                                             verdict("masquerade", nft::expr::masquerade())));
         PublishChain guard{"localnet_guard", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, {}};
         for (bool source : {true, false})
-            guard.rules.push_back(rule(interface_is(true, lease.host_link) + address_is_loopback(source) +
-                                       Piece{"drop", nft::expr::drop()}));
+            guard.rules.push_back(rule(table, guard,
+                                       interface_is(true, lease.host_link) + address_is_loopback(source) +
+                                           verdict("drop", nft::expr::drop())));
         table.chains.push_back(std::move(guard));
     }
     table.chains.push_back(std::move(postrouting));
@@ -246,73 +260,66 @@ size_t publish_batch_acks(const PublishTable& table) {
 }
 
 std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t first_seq) {
-    using nft::AttrWriter;
-    std::vector<uint8_t> out;
-    uint32_t seq = first_seq;
-    nft::append_message(out, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
+    nft::Batch batch(publish_batch_acks(table), first_seq);
     constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;  // never adopt an existing table
 
-    AttrWriter t;
-    t.put_str(NFTA_TABLE_NAME, table.name);
-    t.put_be32(NFTA_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+    nft::Table t(nftnl_table_alloc());
+    if (!t) throw std::bad_alloc();
+    nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, nft::kFamilyIp);
+    nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table.name.c_str());
+    nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
     std::vector<uint8_t> udata = nft::udata_with_comment(table.comment);
-    t.put(NFTA_TABLE_USERDATA, udata.data(), udata.size());
-    nft::append_message(out, nft_type(NFT_MSG_NEWTABLE), kCreate, nft::kFamilyIp, seq++, 0, t.bytes());
+    nftnl_table_set_data(t.get(), NFTNL_TABLE_USERDATA, udata.data(), uint32_t(udata.size()));
+    batch.add(t.get(), kCreate);
 
     for (const PublishChain& chain : table.chains) {
-        AttrWriter c;
-        c.put_str(NFTA_CHAIN_TABLE, table.name);
-        c.put_str(NFTA_CHAIN_NAME, chain.name);
-        size_t hook = c.begin_nest(NFTA_CHAIN_HOOK);
-        c.put_be32(NFTA_HOOK_HOOKNUM, chain.hook);
-        c.put_be32(NFTA_HOOK_PRIORITY, uint32_t(chain.priority));
-        c.end_nest(hook);
-        c.put_be32(NFTA_CHAIN_POLICY, NF_ACCEPT);
-        c.put_str(NFTA_CHAIN_TYPE, chain.type);
-        nft::append_message(out, nft_type(NFT_MSG_NEWCHAIN), kCreate, nft::kFamilyIp, seq++, 0, c.bytes());
+        nft::Chain c(nftnl_chain_alloc());
+        if (!c) throw std::bad_alloc();
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, nft::kFamilyIp);
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table.name.c_str());
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, chain.hook);
+        nftnl_chain_set_s32(c.get(), NFTNL_CHAIN_PRIO, chain.priority);
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+        nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TYPE, chain.type.c_str());
+        batch.add(c.get(), kCreate);
     }
-    for (const PublishChain& chain : table.chains) {
-        for (const PublishRule& r : chain.rules) {
-            AttrWriter a;
-            a.put_str(NFTA_RULE_TABLE, table.name);
-            a.put_str(NFTA_RULE_CHAIN, chain.name);
-            size_t list = a.begin_nest(NFTA_RULE_EXPRESSIONS);
-            a.put_raw(r.expressions);
-            a.end_nest(list);
-            nft::append_message(out, nft_type(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
-                                nft::kFamilyIp, seq++, 0, a.bytes());
-        }
-    }
-    nft::append_message(out, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES, {});
-    return out;
+    for (const PublishChain& chain : table.chains)
+        for (const PublishRule& r : chain.rules) batch.add(r.rule.get(), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    return batch.finish();
 }
 
-std::vector<uint8_t> forget_flows_attributes(const PortMapping& m) {
-    nft::AttrWriter a;
+std::vector<uint8_t> forget_flows_request(const PortMapping& m) {
+    // ctnetlink, not nf_tables: libnftnl has no builder for it, libmnl builds the attributes.
+    alignas(nlmsghdr) char buf[512] = {};  // libmnl (1.0.4) does not zero the padding after an attribute
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* gen = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    gen->nfgen_family = NFPROTO_IPV4;
+    gen->version = NFNETLINK_V0;
+    gen->res_id = 0;
     uint32_t flags = kFilterProtocol | kFilterDestinationPort;
-    size_t tuple = a.begin_nest(CTA_TUPLE_ORIG);
+    nlattr* tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
     if (!on_every_address(m)) {
         flags |= kFilterIpDestination;
-        size_t ip = a.begin_nest(CTA_TUPLE_IP);
-        const uint32_t address = m.host_ip->network_order();
-        a.put(CTA_IP_V4_DST, &address, sizeof address);
-        a.end_nest(ip);
+        nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+        mnl_attr_put_u32(nlh, CTA_IP_V4_DST, m.host_ip->network_order());
+        mnl_attr_nest_end(nlh, ip);
     }
-    size_t proto = a.begin_nest(CTA_TUPLE_PROTO);
-    const uint8_t udp = IPPROTO_UDP;
-    a.put(CTA_PROTO_NUM, &udp, sizeof udp);
-    const uint16_t port = htons(m.host_port);
-    a.put(CTA_PROTO_DST_PORT, &port, sizeof port);
-    a.end_nest(proto);
-    a.end_nest(tuple);
+    nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+    mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
+    mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(m.host_port));
+    mnl_attr_nest_end(nlh, proto);
+    mnl_attr_nest_end(nlh, tuple);
     // A kernel without filtered deletes (older than 2024's) reads the tuple as one whole connection, finds it
     // incomplete and refuses (EINVAL): never a flush of everything.
-    size_t filter = a.begin_nest(CTA_FILTER);
-    a.put(CTA_FILTER_ORIG_FLAGS, &flags, sizeof flags);  // NLA_U32, host order
-    const uint32_t none = 0;
-    a.put(CTA_FILTER_REPLY_FLAGS, &none, sizeof none);
-    a.end_nest(filter);
-    return std::move(a.bytes());
+    nlattr* filter = mnl_attr_nest_start(nlh, CTA_FILTER);
+    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, flags);  // NLA_U32, host order
+    mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
+    mnl_attr_nest_end(nlh, filter);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(buf);
+    return {bytes, bytes + nlh->nlmsg_len};
 }
 
 PublishedPorts::PublishedPorts() = default;
@@ -360,17 +367,14 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
     std::vector<std::vector<uint8_t>> requests;
     for (const PortMapping& m : mappings_)
-        if (m.protocol == PortMapping::Protocol::udp) requests.push_back(forget_flows_attributes(m));
+        if (m.protocol == PortMapping::Protocol::udp) requests.push_back(forget_flows_request(m));
     if (requests.empty()) return;
     forget_ = std::thread([socket = owner_.get(), requests = std::move(requests)] {
-        constexpr uint16_t kDelete = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
         try {
-            for (const auto& attributes : requests) {
-                nft::AttrWriter a;
-                a.put_raw(attributes);
+            for (auto& request : requests) {
                 // Best effort: a kernel without filtered deletes refuses, and its stale entries then last until
                 // their clients pause for the UDP timeout (30 s), as before.
-                socket->acknowledged(kDelete, NFPROTO_IPV4, a);
+                socket->acknowledged(std::move(request));
             }
         } catch (const std::exception&) {
         }

@@ -21,12 +21,10 @@
 #include "base/unique_fd.h"
 #include "netsetup/netsetup.h"
 #include "netsetup/network_options.h"
+#include "netsetup/nft_netlink.h"
 
 namespace nsrun::net {
 
-namespace nft {
-class Netlink;
-}
 
 class PublishedPorts {
 public:
@@ -54,10 +52,10 @@ private:
 
 // ---- The pure pieces, public for the unit tests ----
 
-// One rule, as `nft list` prints it and as netlink carries it (NFTA_LIST_ELEM expressions).
+// One rule, as `nft list` prints it and as libnftnl holds it (family ip, the table's name, its chain's).
 struct PublishRule {
     std::string text;
-    std::vector<uint8_t> expressions;
+    nft::Rule rule;
 };
 
 struct PublishChain {
@@ -87,8 +85,8 @@ std::string publish_table_text(const PublishTable& table);
 std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t first_seq);
 size_t publish_batch_acks(const PublishTable& table);
 
-// The attributes of the ctnetlink delete that forgets the host's conntrack entries for datagrams to one
+// The ctnetlink delete (one netlink message) that forgets the host's conntrack entries for datagrams to one
 // published UDP port: the kernel's filter matches protocol, destination port and (with a HOSTIP) address.
-std::vector<uint8_t> forget_flows_attributes(const PortMapping& mapping);
+std::vector<uint8_t> forget_flows_request(const PortMapping& mapping);
 
 }  // namespace nsrun::net

@@ -5,8 +5,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
-#include <netlink/attr.h>
-#include <netlink/msg.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -221,14 +221,14 @@ TEST(NftNetlink, UdataCommentAfterOtherRecordsAndTruncation) {
     EXPECT_THROW(nft::udata_with_comment(std::string(128, 'x')), nsrun::Error);
 }
 
-// Walks a batch the way the kernel will, with libnl's validating parser.
+// Reads a batch back with libnftnl's parser, the one nft and iptables-nft read the kernel's answers with.
 struct Message {
     uint16_t type;
     uint16_t flags;
     uint32_t seq;
     uint8_t family;
     std::string table, chain, comment;
-    std::vector<std::string> expressions;
+    nft::Rule rule;  // for NFT_MSG_NEWRULE
 };
 
 std::vector<Message> parse_batch(std::vector<uint8_t> bytes) {
@@ -236,27 +236,15 @@ std::vector<Message> parse_batch(std::vector<uint8_t> bytes) {
     int left = int(bytes.size());
     for (auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
         Message m{nlh->nlmsg_type, nlh->nlmsg_flags, nlh->nlmsg_seq,
-                  static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, {}, {}, {}, {}};
+                  static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, {}, {}, {}, nullptr};
         if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) {
-            nlattr* tb[NFTA_RULE_MAX + 1];
-            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_RULE_MAX, nullptr), 0);
-            if (tb[NFTA_RULE_TABLE]) m.table = nla_get_string(tb[NFTA_RULE_TABLE]);
-            if (tb[NFTA_RULE_CHAIN]) m.chain = nla_get_string(tb[NFTA_RULE_CHAIN]);
-            if (tb[NFTA_RULE_USERDATA]) {
-                auto* data = static_cast<const uint8_t*>(nla_data(tb[NFTA_RULE_USERDATA]));
-                m.comment = nft::udata_comment({data, size_t(nla_len(tb[NFTA_RULE_USERDATA]))}).value_or("");
-            }
-            if (tb[NFTA_RULE_EXPRESSIONS]) {
-                nlattr* elem;
-                int rem;
-                nla_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS], rem) {
-                    nlattr* e[NFTA_EXPR_MAX + 1];
-                    EXPECT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
-                    EXPECT_TRUE(e[NFTA_EXPR_DATA]);
-                    if (e[NFTA_EXPR_NAME]) m.expressions.push_back(nla_get_string(e[NFTA_EXPR_NAME]));
-                }
-                EXPECT_EQ(rem, 0);
-            }
+            m.rule.reset(nftnl_rule_alloc());
+            EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, m.rule.get()), 0);
+            if (auto* t = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_TABLE)) m.table = t;
+            if (auto* c = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_CHAIN)) m.chain = c;
+            uint32_t len = 0;
+            if (auto* udata = static_cast<const uint8_t*>(nftnl_rule_get_data(m.rule.get(), NFTNL_RULE_USERDATA, &len)))
+                m.comment = nft::udata_comment({udata, len}).value_or("");
         }
         out.push_back(std::move(m));
     }
@@ -264,17 +252,34 @@ std::vector<Message> parse_batch(std::vector<uint8_t> bytes) {
     return out;
 }
 
-TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
-    std::vector<nft::RuleInsert> rules(2);
-    rules[0] = {nft::kFamilyIp, "filter", "FORWARD", {}, "first"};
-    rules[1] = {nft::kFamilyInet, "filter", "forward", {}, "second"};
+std::vector<const nftnl_expr*> expressions(const nftnl_rule* rule) {
+    std::vector<const nftnl_expr*> out;
+    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
+    for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) out.push_back(e);
+    nftnl_expr_iter_destroy(it);
+    return out;
+}
+
+std::vector<std::string> expression_names(const nftnl_rule* rule) {
+    std::vector<std::string> names;
+    for (const nftnl_expr* e : expressions(rule)) names.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+    return names;
+}
+
+std::vector<nft::Expr> iifname_prefix_accept() {
     const uint8_t prefix[] = {'n', 's', 'r'};
-    for (auto* e : {&rules[0].expressions, &rules[1].expressions}) {
-        auto meta = nft::expr::meta_load(NFT_META_IIFNAME);
-        auto cmp = nft::expr::cmp(NFT_CMP_EQ, prefix);
-        auto accept = nft::expr::accept();
-        for (auto* part : {&meta, &cmp, &accept}) e->insert(e->end(), part->begin(), part->end());
-    }
+    std::vector<nft::Expr> e;
+    e.push_back(nft::expr::meta_load(NFT_META_IIFNAME));
+    e.push_back(nft::expr::cmp(NFT_CMP_EQ, prefix));
+    e.push_back(nft::expr::accept());
+    return e;
+}
+
+TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
+    std::vector<nft::Rule> rules;
+    rules.push_back(nft::make_rule(nft::kFamilyIp, "filter", "FORWARD", iifname_prefix_accept(), "first"));
+    rules.push_back(nft::make_rule(nft::kFamilyInet, "filter", "forward", iifname_prefix_accept(), "second"));
+    EXPECT_EQ(nft::rule_chain(rules[0].get()), "ip filter FORWARD");
     auto batch = parse_batch(nft::encode_insert_batch(rules, 100));
     ASSERT_EQ(batch.size(), 4u);
     EXPECT_EQ(batch[0].type, NFNL_MSG_BATCH_BEGIN);
@@ -284,7 +289,8 @@ TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
         EXPECT_EQ(batch[i].type, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE);
         EXPECT_TRUE(batch[i].flags & NLM_F_ACK);  // each rule answers, so errors can be told apart
         EXPECT_FALSE(batch[i].flags & NLM_F_APPEND);  // at the head of the chain
-        EXPECT_THAT(batch[i].expressions, ElementsAre("meta", "cmp", "immediate"));
+        ASSERT_TRUE(batch[i].rule);
+        EXPECT_THAT(expression_names(batch[i].rule.get()), ElementsAre("meta", "cmp", "immediate"));
     }
     EXPECT_EQ(batch[1].family, nft::kFamilyIp);
     EXPECT_EQ(batch[1].table, "filter");
@@ -295,35 +301,70 @@ TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
     EXPECT_EQ(batch[2].comment, "second");
 }
 
-TEST(NftNetlink, VerdictIsNestedAsTheKernelReadsIt) {
-    auto accept = nft::expr::accept();
-    auto* elem = reinterpret_cast<nlattr*>(accept.data());
-    ASSERT_EQ(size_t(elem->nla_len), accept.size());
-    nlattr* e[NFTA_EXPR_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
-    EXPECT_STREQ(nla_get_string(e[NFTA_EXPR_NAME]), "immediate");
-    nlattr* imm[NFTA_IMMEDIATE_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(imm, NFTA_IMMEDIATE_MAX, e[NFTA_EXPR_DATA], nullptr), 0);
-    EXPECT_EQ(ntohl(nla_get_u32(imm[NFTA_IMMEDIATE_DREG])), uint32_t(NFT_REG_VERDICT));
-    nlattr* data[NFTA_DATA_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(data, NFTA_DATA_MAX, imm[NFTA_IMMEDIATE_DATA], nullptr), 0);
-    nlattr* verdict[NFTA_VERDICT_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(verdict, NFTA_VERDICT_MAX, data[NFTA_DATA_VERDICT], nullptr), 0);
-    EXPECT_EQ(ntohl(nla_get_u32(verdict[NFTA_VERDICT_CODE])), uint32_t(NF_ACCEPT));
+TEST(NftNetlink, AcceptIsAVerdictAndTheCmpCarriesTheInterfacePrefixWithoutItsNul) {
+    std::vector<nft::Rule> rules;
+    rules.push_back(nft::make_rule(nft::kFamilyIp, "filter", "FORWARD", iifname_prefix_accept(), "x"));
+    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    ASSERT_EQ(batch.size(), 3u);
+    ASSERT_TRUE(batch[1].rule);
+    auto e = expressions(batch[1].rule.get());
+    ASSERT_EQ(e.size(), 3u);
+    EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_META_KEY), uint32_t(NFT_META_IIFNAME));
+    EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_META_DREG), uint32_t(NFT_REG_1));
+    // "nsr*" in nft and "nsr+" in iptables are both a 3-byte compare: a prefix match.
+    EXPECT_EQ(nftnl_expr_get_u32(e[1], NFTNL_EXPR_CMP_OP), uint32_t(NFT_CMP_EQ));
+    EXPECT_EQ(nftnl_expr_get_u32(e[1], NFTNL_EXPR_CMP_SREG), uint32_t(NFT_REG_1));
+    uint32_t len = 0;
+    const void* data = nftnl_expr_get(e[1], NFTNL_EXPR_CMP_DATA, &len);
+    ASSERT_EQ(len, 3u);
+    EXPECT_EQ(std::memcmp(data, "nsr", 3), 0);
+    EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_IMM_DREG), uint32_t(NFT_REG_VERDICT));
+    EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_IMM_VERDICT), uint32_t(NF_ACCEPT));
 }
 
-TEST(NftNetlink, CmpCarriesTheInterfacePrefixWithoutItsNul) {
-    // "nsr*" in nft and "nsr+" in iptables are both a 3-byte compare: a prefix match.
-    const uint8_t prefix[] = {'n', 's', 'r'};
-    auto cmp = nft::expr::cmp(NFT_CMP_EQ, prefix);
-    nlattr* e[NFTA_EXPR_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, reinterpret_cast<nlattr*>(cmp.data()), nullptr), 0);
-    nlattr* c[NFTA_CMP_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(c, NFTA_CMP_MAX, e[NFTA_EXPR_DATA], nullptr), 0);
-    nlattr* value[NFTA_DATA_MAX + 1];
-    ASSERT_EQ(nla_parse_nested(value, NFTA_DATA_MAX, c[NFTA_CMP_DATA], nullptr), 0);
-    ASSERT_EQ(nla_len(value[NFTA_DATA_VALUE]), 3);
-    EXPECT_EQ(std::memcmp(nla_data(value[NFTA_DATA_VALUE]), "nsr", 3), 0);
+TEST(NftNetlink, XtMatchCarriesItsNameRevisionAndInfo) {
+    const uint8_t info[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    std::vector<nft::Expr> e;
+    e.push_back(nft::expr::xt_match("conntrack", 3, info));
+    std::vector<nft::Rule> rules;
+    rules.push_back(nft::make_rule(NFPROTO_IPV6, "filter", "FORWARD", std::move(e), "x"));
+    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    ASSERT_TRUE(batch.at(1).rule);
+    EXPECT_EQ(batch[1].family, NFPROTO_IPV6);
+    auto parsed = expressions(batch[1].rule.get());
+    ASSERT_EQ(parsed.size(), 1u);
+    EXPECT_STREQ(nftnl_expr_get_str(parsed[0], NFTNL_EXPR_NAME), "match");
+    EXPECT_STREQ(nftnl_expr_get_str(parsed[0], NFTNL_EXPR_MT_NAME), "conntrack");
+    EXPECT_EQ(nftnl_expr_get_u32(parsed[0], NFTNL_EXPR_MT_REV), 3u);
+    uint32_t len = 0;
+    const void* data = nftnl_expr_get(parsed[0], NFTNL_EXPR_MT_INFO, &len);
+    ASSERT_EQ(len, sizeof info);
+    EXPECT_EQ(std::memcmp(data, info, sizeof info), 0);
+}
+
+TEST(NftNetlink, BitwiseAndKeepsTheMaskInHostOrderWithAZeroXor) {
+    std::vector<nft::Expr> e;
+    e.push_back(nft::expr::ct_load(NFT_CT_STATUS));
+    e.push_back(nft::expr::bitwise_and(0x20));
+    std::vector<nft::Rule> rules;
+    rules.push_back(nft::make_rule(nft::kFamilyInet, "t", "c", std::move(e)));
+    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    ASSERT_TRUE(batch.at(1).rule);
+    EXPECT_EQ(batch[1].comment, "") << "no comment, no userdata";
+    auto parsed = expressions(batch[1].rule.get());
+    ASSERT_EQ(parsed.size(), 2u);
+    EXPECT_EQ(nftnl_expr_get_u32(parsed[0], NFTNL_EXPR_CT_KEY), uint32_t(NFT_CT_STATUS));
+    EXPECT_EQ(nftnl_expr_get_u32(parsed[1], NFTNL_EXPR_BITWISE_LEN), 4u);
+    uint32_t len = 0;
+    const void* mask = nftnl_expr_get(parsed[1], NFTNL_EXPR_BITWISE_MASK, &len);
+    ASSERT_EQ(len, 4u);
+    uint32_t value = 0;
+    std::memcpy(&value, mask, 4);
+    EXPECT_EQ(value, 0x20u);
+    const void* xor_value = nftnl_expr_get(parsed[1], NFTNL_EXPR_BITWISE_XOR, &len);
+    ASSERT_EQ(len, 4u);
+    std::memcpy(&value, xor_value, 4);
+    EXPECT_EQ(value, 0u);
 }
 
 }  // namespace

@@ -8,12 +8,17 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -138,12 +143,23 @@ struct Message {
     std::string comment;
     uint32_t hook = 0;
     int32_t priority = 0;
+    std::optional<uint32_t> policy;
     std::string chain_type;
     std::vector<std::string> expressions;
+    nft::Rule rule;
 };
 
 uint16_t Nft(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
 
+std::vector<const nftnl_expr*> Expressions(const nftnl_rule* rule) {
+    std::vector<const nftnl_expr*> out;
+    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
+    for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) out.push_back(e);
+    nftnl_expr_iter_destroy(it);
+    return out;
+}
+
+// Reads the transaction back with libnftnl's parsers, as nft reads the kernel's copy.
 std::vector<Message> Decode(std::vector<uint8_t> bytes) {
     std::vector<Message> out;
     int left = int(bytes.size());
@@ -154,41 +170,31 @@ std::vector<Message> Decode(std::vector<uint8_t> bytes) {
         m.seq = nlh->nlmsg_seq;
         m.family = static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family;
         if (nlh->nlmsg_type == Nft(NFT_MSG_NEWTABLE)) {
-            nlattr* tb[NFTA_TABLE_MAX + 1];
-            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_TABLE_MAX, nullptr), 0);
-            if (tb[NFTA_TABLE_NAME]) m.name = nla_get_string(tb[NFTA_TABLE_NAME]);
-            if (tb[NFTA_TABLE_FLAGS]) m.table_flags = ntohl(nla_get_u32(tb[NFTA_TABLE_FLAGS]));
-            if (tb[NFTA_TABLE_USERDATA]) {
-                auto* data = static_cast<const uint8_t*>(nla_data(tb[NFTA_TABLE_USERDATA]));
-                m.comment = nft::udata_comment({data, size_t(nla_len(tb[NFTA_TABLE_USERDATA]))}).value_or("");
-            }
+            nft::Table t(nftnl_table_alloc());
+            EXPECT_EQ(nftnl_table_nlmsg_parse(nlh, t.get()), 0);
+            if (auto* name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)) m.name = name;
+            m.table_flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+            uint32_t len = 0;
+            if (auto* udata = static_cast<const uint8_t*>(nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len)))
+                m.comment = nft::udata_comment({udata, len}).value_or("");
         } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWCHAIN)) {
-            nlattr* tb[NFTA_CHAIN_MAX + 1];
-            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_CHAIN_MAX, nullptr), 0);
-            if (tb[NFTA_CHAIN_NAME]) m.name = nla_get_string(tb[NFTA_CHAIN_NAME]);
-            if (tb[NFTA_CHAIN_TYPE]) m.chain_type = nla_get_string(tb[NFTA_CHAIN_TYPE]);
-            if (tb[NFTA_CHAIN_HOOK]) {
-                nlattr* hook[NFTA_HOOK_MAX + 1];
-                EXPECT_EQ(nla_parse_nested(hook, NFTA_HOOK_MAX, tb[NFTA_CHAIN_HOOK], nullptr), 0);
-                if (hook[NFTA_HOOK_HOOKNUM]) m.hook = ntohl(nla_get_u32(hook[NFTA_HOOK_HOOKNUM]));
-                if (hook[NFTA_HOOK_PRIORITY]) m.priority = int32_t(ntohl(nla_get_u32(hook[NFTA_HOOK_PRIORITY])));
-            }
+            nft::Chain c(nftnl_chain_alloc());
+            EXPECT_EQ(nftnl_chain_nlmsg_parse(nlh, c.get()), 0);
+            if (auto* name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)) m.name = name;
+            if (auto* type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE)) m.chain_type = type;
+            m.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
+            m.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
+            if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_POLICY)) m.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
         } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWRULE)) {
-            nlattr* tb[NFTA_RULE_MAX + 1];
-            EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, NFTA_RULE_MAX, nullptr), 0);
-            if (tb[NFTA_RULE_CHAIN]) m.name = nla_get_string(tb[NFTA_RULE_CHAIN]);
-            if (tb[NFTA_RULE_EXPRESSIONS]) {
-                nlattr* elem;
-                int rem;
-                nla_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS], rem) {
-                    nlattr* e[NFTA_EXPR_MAX + 1];
-                    EXPECT_EQ(nla_parse_nested(e, NFTA_EXPR_MAX, elem, nullptr), 0);
-                    if (e[NFTA_EXPR_NAME]) m.expressions.push_back(nla_get_string(e[NFTA_EXPR_NAME]));
-                }
-            }
+            m.rule.reset(nftnl_rule_alloc());
+            EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, m.rule.get()), 0);
+            if (auto* chain = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_CHAIN)) m.name = chain;
+            EXPECT_FALSE(nftnl_rule_is_set(m.rule.get(), NFTNL_RULE_USERDATA)) << "the table's rules carry no comment";
+            for (const nftnl_expr* e : Expressions(m.rule.get())) m.expressions.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
         }
         out.push_back(std::move(m));
     }
+    EXPECT_EQ(left, 0);
     return out;
 }
 
@@ -218,6 +224,9 @@ TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
         EXPECT_EQ(c.chain_type, chain.type);
         EXPECT_EQ(c.hook, chain.hook);
         EXPECT_EQ(c.priority, chain.priority);
+        EXPECT_EQ(c.family, NFPROTO_IPV4);
+        EXPECT_EQ(c.policy, uint32_t(NF_ACCEPT));
+        EXPECT_EQ(c.flags & (NLM_F_CREATE | NLM_F_EXCL), NLM_F_CREATE | NLM_F_EXCL);
     }
     size_t rules = 0;
     for (; at + 1 < msgs.size(); ++at, ++rules) {
@@ -247,6 +256,44 @@ TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
     EXPECT_THAT(postrouting[0], ElementsAre("meta", "cmp", "ct", "bitwise", "cmp", "payload", "cmp", "masq"));
 }
 
+TEST(PortPublish, DnatRuleLoadsTheSandboxsAddressAndPortIntoTheNatExpression) {
+    std::vector<PortMapping> m{parse_port_mapping("198.51.100.2:8080:80/udp")};
+    PublishTable t = publish_table(Lease(), m, 1);
+    auto msgs = Decode(encode_publish_batch(t, 1));
+    const Message* dnat = nullptr;
+    for (const Message& msg : msgs)
+        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.name == "prerouting") dnat = &msg;
+    ASSERT_TRUE(dnat && dnat->rule);
+    EXPECT_EQ(dnat->family, NFPROTO_IPV4);
+    auto e = Expressions(dnat->rule.get());
+    ASSERT_EQ(e.size(), 9u);
+    // ip daddr 198.51.100.2
+    EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_PAYLOAD_BASE), uint32_t(NFT_PAYLOAD_NETWORK_HEADER));
+    EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_PAYLOAD_OFFSET), 16u);
+    EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_PAYLOAD_LEN), 4u);
+    uint32_t len = 0;
+    const void* value = nftnl_expr_get(e[1], NFTNL_EXPR_CMP_DATA, &len);
+    ASSERT_EQ(len, 4u);
+    uint32_t address = 0;
+    std::memcpy(&address, value, 4);
+    EXPECT_EQ(address, Ipv4::parse("198.51.100.2")->network_order());
+    // udp dport 8080
+    EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_META_KEY), uint32_t(NFT_META_L4PROTO));
+    EXPECT_EQ(nftnl_expr_get_u8(e[3], NFTNL_EXPR_CMP_DATA), IPPROTO_UDP);
+    EXPECT_EQ(nftnl_expr_get_u32(e[4], NFTNL_EXPR_PAYLOAD_BASE), uint32_t(NFT_PAYLOAD_TRANSPORT_HEADER));
+    EXPECT_EQ(nftnl_expr_get_u32(e[4], NFTNL_EXPR_PAYLOAD_OFFSET), 2u);
+    EXPECT_EQ(ntohs(nftnl_expr_get_u16(e[5], NFTNL_EXPR_CMP_DATA)), 8080);
+    // dnat to 203.0.113.5:80
+    EXPECT_EQ(nftnl_expr_get_u32(e[6], NFTNL_EXPR_IMM_DREG), uint32_t(NFT_REG_1));
+    EXPECT_EQ(nftnl_expr_get_u32(e[6], NFTNL_EXPR_IMM_DATA), Ipv4::parse("203.0.113.5")->network_order());
+    EXPECT_EQ(nftnl_expr_get_u32(e[7], NFTNL_EXPR_IMM_DREG), uint32_t(NFT_REG_2));
+    EXPECT_EQ(ntohs(nftnl_expr_get_u16(e[7], NFTNL_EXPR_IMM_DATA)), 80);
+    EXPECT_EQ(nftnl_expr_get_u32(e[8], NFTNL_EXPR_NAT_TYPE), uint32_t(NFT_NAT_DNAT));
+    EXPECT_EQ(nftnl_expr_get_u32(e[8], NFTNL_EXPR_NAT_FAMILY), uint32_t(NFPROTO_IPV4));
+    EXPECT_EQ(nftnl_expr_get_u32(e[8], NFTNL_EXPR_NAT_REG_ADDR_MIN), uint32_t(NFT_REG_1));
+    EXPECT_EQ(nftnl_expr_get_u32(e[8], NFTNL_EXPR_NAT_REG_PROTO_MIN), uint32_t(NFT_REG_2));
+}
+
 // ---- forgetting a UDP port's conntrack entries ----
 
 struct Forget {
@@ -259,8 +306,12 @@ struct Forget {
 
 Forget DecodeForget(std::vector<uint8_t> bytes) {
     Forget f;
+    auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data());
+    EXPECT_EQ(size_t(nlh->nlmsg_len), bytes.size());
+    EXPECT_EQ(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE);
+    EXPECT_EQ(static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, NFPROTO_IPV4);
     nlattr* tb[CTA_MAX + 1] = {};
-    EXPECT_EQ(nla_parse(tb, CTA_MAX, reinterpret_cast<nlattr*>(bytes.data()), int(bytes.size()), nullptr), 0);
+    EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, CTA_MAX, nullptr), 0);
     EXPECT_TRUE(tb[CTA_TUPLE_ORIG] && tb[CTA_FILTER]);
     if (!tb[CTA_TUPLE_ORIG] || !tb[CTA_FILTER]) return f;
     EXPECT_FALSE(tb[CTA_TUPLE_REPLY]);
@@ -288,7 +339,7 @@ Forget DecodeForget(std::vector<uint8_t> bytes) {
 constexpr uint32_t kIpDst = 1u << 1, kProtoNum = 1u << 3, kProtoSrcPort = 1u << 4, kProtoDstPort = 1u << 5;
 
 TEST(PortPublish, ForgettingAUdpPortMatchesItsProtocolAndDestinationPortOnly) {
-    Forget f = DecodeForget(forget_flows_attributes(parse_port_mapping("5353:53/udp")));
+    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("5353:53/udp")));
     EXPECT_EQ(f.protocol, IPPROTO_UDP);
     EXPECT_EQ(f.port, 5353) << "the host's port, which the flows were sent to";
     EXPECT_FALSE(f.address);
@@ -298,7 +349,7 @@ TEST(PortPublish, ForgettingAUdpPortMatchesItsProtocolAndDestinationPortOnly) {
 }
 
 TEST(PortPublish, ForgettingAUdpPortOnOneAddressMatchesThatAddressToo) {
-    Forget f = DecodeForget(forget_flows_attributes(parse_port_mapping("198.51.100.2:5353:53/udp")));
+    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("198.51.100.2:5353:53/udp")));
     ASSERT_TRUE(f.address);
     EXPECT_EQ(*f.address, Ipv4::parse("198.51.100.2")->network_order());
     EXPECT_EQ(f.orig_flags, kIpDst | kProtoNum | kProtoDstPort);
