@@ -23,8 +23,8 @@ namespace {
 
 constexpr size_t kRecvBufferSize = 64 * 1024;  // the kernel builds dump messages of at most 32 KiB
 // Room for one request or one message of a batch. libnftnl writes without bounds checks, so this must hold
-// the largest nsrun builds: two names of at most 256 bytes (NFT_NAME_MAXLEN), 256 bytes of userdata (the
-// kernel's limit) and a rule's dozen expressions of at most ~200 bytes each (the xt match's info).
+// the largest nsrun builds: two names of at most 256 bytes (NFT_NAME_MAXLEN), a comment's userdata (130
+// bytes) and a rule's at most seven expressions (~550 bytes with the xt match's info): ~1.3 KiB.
 constexpr size_t kMaxMessage = 4096;
 
 template <class T>
@@ -206,51 +206,51 @@ std::string rule_chain(const nftnl_rule* rule) {
 }
 
 Batch::Batch(size_t messages, uint32_t first_seq) : seq_(first_seq) {
-    // The batch refuses a message that ends past its limit, but the message is written by then: the buffer
-    // has one message's room beyond it.
-    const size_t limit = (messages + 2) * kMaxMessage;
-    // Zeroed: libmnl (1.0.4) leaves the padding after an attribute as it finds it.
-    buf_ = std::make_unique<char[]>(limit + kMaxMessage);
-    batch_.reset(checked(mnl_nlmsg_batch_start(buf_.get(), limit)));
-    nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), seq_++);
-    close();
+    out_.reserve((messages + 2) * 512);  // nsrun's messages: 20 bytes (begin, end) to ~1 KiB (a foreign rule)
+    append([&](char* buf) { return nftnl_batch_begin(buf, seq_++); });
 }
 
-void Batch::Stop::operator()(mnl_nlmsg_batch* batch) const { mnl_nlmsg_batch_stop(batch); }
-
-nlmsghdr* Batch::next(uint16_t type, uint32_t family, uint16_t flags) {
-    return nftnl_nlmsg_build_hdr(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), type, uint16_t(family), flags,
-                                 seq_++);
-}
-
-void Batch::close() {
-    if (!mnl_nlmsg_batch_next(batch_.get())) fail("building an nftables transaction", "larger than its buffer");
+template <class Build>
+void Batch::append(Build&& build) {
+    // Built apart and copied in: a message's size is known only once it is built. Zeroed, because libmnl
+    // (1.0.4) leaves the padding after an attribute as it finds it.
+    alignas(nlmsghdr) char buf[kMaxMessage] = {};
+    const nlmsghdr* nlh = build(buf);
+    if (nlh->nlmsg_len > sizeof buf) std::abort();  // past the buffer already: kMaxMessage is wrong
+    out_.insert(out_.end(), buf, buf + NLMSG_ALIGN(nlh->nlmsg_len));
 }
 
 void Batch::add(const nftnl_table* table, uint16_t flags) {
-    nlmsghdr* nlh = next(NFT_MSG_NEWTABLE, nftnl_table_get_u32(table, NFTNL_TABLE_FAMILY), flags);
-    nftnl_table_nlmsg_build_payload(nlh, table);
-    close();
+    append([&](char* buf) {
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWTABLE,
+                                              uint16_t(nftnl_table_get_u32(table, NFTNL_TABLE_FAMILY)), flags, seq_++);
+        nftnl_table_nlmsg_build_payload(nlh, table);
+        return nlh;
+    });
 }
 
 void Batch::add(const nftnl_chain* chain, uint16_t flags) {
-    nlmsghdr* nlh = next(NFT_MSG_NEWCHAIN, nftnl_chain_get_u32(chain, NFTNL_CHAIN_FAMILY), flags);
-    nftnl_chain_nlmsg_build_payload(nlh, chain);
-    close();
+    append([&](char* buf) {
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN,
+                                              uint16_t(nftnl_chain_get_u32(chain, NFTNL_CHAIN_FAMILY)), flags, seq_++);
+        nftnl_chain_nlmsg_build_payload(nlh, chain);
+        return nlh;
+    });
 }
 
 void Batch::add(const nftnl_rule* rule, uint16_t flags) {
-    nlmsghdr* nlh = next(NFT_MSG_NEWRULE, nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY), flags);
-    // libnftnl's signature lacks the const; building only reads the rule.
-    nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule));
-    close();
+    append([&](char* buf) {
+        nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWRULE,
+                                              uint16_t(nftnl_rule_get_u32(rule, NFTNL_RULE_FAMILY)), flags, seq_++);
+        // libnftnl's signature lacks the const; building only reads the rule.
+        nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule));
+        return nlh;
+    });
 }
 
 std::vector<uint8_t> Batch::finish() {
-    nftnl_batch_end(static_cast<char*>(mnl_nlmsg_batch_current(batch_.get())), seq_++);
-    close();
-    const auto* head = static_cast<const uint8_t*>(mnl_nlmsg_batch_head(batch_.get()));
-    return {head, head + mnl_nlmsg_batch_size(batch_.get())};
+    append([&](char* buf) { return nftnl_batch_end(buf, seq_++); });
+    return std::move(out_);
 }
 
 std::vector<uint8_t> encode_insert_batch(std::span<const Rule> rules, uint32_t first_seq) {
@@ -298,7 +298,7 @@ int Netlink::exchange(std::span<const uint8_t> request, uint32_t seq, bool dump,
 
 template <class Build, class OnReply>
 int Netlink::query(uint16_t msg, uint16_t flags, uint8_t family, Build&& build, OnReply&& on_reply) {
-    alignas(nlmsghdr) char request[kMaxMessage] = {};  // zeroed padding, as in Batch
+    alignas(nlmsghdr) char request[kMaxMessage] = {};  // zeroed padding, as in Batch::append()
     uint32_t seq = ++seq_;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(request, msg, family, flags, seq);
     build(nlh);

@@ -27,7 +27,6 @@
 #include "base/unique_fd.h"
 
 struct nlmsghdr;
-struct mnl_nlmsg_batch;
 
 namespace nsrun::net::nft {
 
@@ -83,11 +82,11 @@ Rule make_rule(uint8_t family, std::string_view table, std::string_view chain, s
 // "ip filter FORWARD": where a rule goes, for messages.
 std::string rule_chain(const nftnl_rule* rule);
 
-// One nf_tables transaction: the batch begin, the messages, the batch end, one after another in one buffer
-// (libmnl's batch), numbered consecutively from first_seq (the begin).
+// One nf_tables transaction: the batch begin, the messages (built by libnftnl), the batch end, one after
+// another, numbered consecutively from first_seq (the begin).
 class Batch {
 public:
-    // Room for `messages` messages between the begin and the end.
+    // `messages`: about how many will come between the begin and the end.
     Batch(size_t messages, uint32_t first_seq);
 
     // NFT_MSG_NEW* for the object, with NLM_F_REQUEST | flags.
@@ -98,14 +97,10 @@ public:
     std::vector<uint8_t> finish();
 
 private:
-    nlmsghdr* next(uint16_t type, uint32_t family, uint16_t flags);
-    void close();
+    template <class Build>
+    void append(Build&& build);
 
-    struct Stop {
-        void operator()(mnl_nlmsg_batch* batch) const;
-    };
-    std::unique_ptr<char[]> buf_;
-    std::unique_ptr<mnl_nlmsg_batch, Stop> batch_;  // declared after buf_, so stopped before it is freed
+    std::vector<uint8_t> out_;
     uint32_t seq_;
 };
 
