@@ -43,7 +43,7 @@ ip netns exec "$ns" "$LAUNCH_BENCH" --no-progress --rounds "$rounds" --warmup 1 
   --concurrent "$copies" --settle-links nsr --timeout 120 \
   --case "unshare=unshare -n true" \
   --case "nsrun-none=$NSRUN --net=none -- true" \
-  --case "nsrun-nat=$NSRUN --net=nat --subnet=$pool -- true" \
+  --case "nsrun-nat=$NSRUN --net=nat --subnet=$pool --subnet6=2001:db8:6e73::/64 -- true" \
   --summary "$summary" | sed -n '/^case /,/^$/p'
 
 median() { awk -F'\t' -v c="$1" '$1 == c { print $3 }' "$summary"; }

@@ -51,7 +51,7 @@ peak_kib() {
 }
 
 declare -A cmds=(
-  [nsrun]="$NSRUN --net=nat --subnet=203.0.113.0/24 -- sleep 1"
+  [nsrun]="$NSRUN --net=nat --subnet=203.0.113.0/24 --subnet6=2001:db8:6e73::/64 -- sleep 1"
   [bwrap]="bwrap --unshare-net --dev-bind / / sleep 1"
   [firejail]="firejail --quiet --noprofile --net=none sleep 1"
 )

@@ -16,7 +16,7 @@
 # launch_bench once, which times these interleaved, round by round:
 #   unshare      unshare -n true                                   the floor: an empty network namespace
 #   nsrun-none   nsrun --net=none -- true
-#   nsrun-nat    nsrun --net=nat --subnet=203.0.113.0/25 -- true   veth pair + address + NAT
+#   nsrun-nat    nsrun --net=nat --subnet=203.0.113.0/25 --subnet6=2001:db8:6e73::/64 -- true   veth pair + address + NAT
 #   recipe       bash bench/recipe.sh                              the same by hand with ip(8) and iptables(8)
 #   bwrap        bwrap --unshare-net --dev-bind / / true           when installed (no NAT: only lo)
 #   firejail     firejail --quiet --noprofile --net=none true      when installed
@@ -219,7 +219,7 @@ if wants launch; then
   ratios=()
   if ((have_nsrun)); then
     cases+=(--case "nsrun-none=$nsrun --net=none -- true"
-            --case "nsrun-nat=$nsrun --net=nat --subnet=203.0.113.0/25 -- true")
+            --case "nsrun-nat=$nsrun --net=nat --subnet=203.0.113.0/25 --subnet6=2001:db8:6e73::/64 -- true")
     ratios+=(--ratio "nsrun-nat/unshare<=2" --ratio "recipe/nsrun-nat>=15" --ratio "nsrun-none/unshare"
              --ratio "nsrun-nat/nsrun-none")
   fi

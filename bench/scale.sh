@@ -66,7 +66,7 @@ none_up() { (($(pgrep -c -x -f "sleep $none_mark" || true) == ${#none_pids[@]}))
 # set_population KIND COUNT
 set_population() {
   local kind=$1 want=$2 mark net have i
-  if [[ $kind == nat ]]; then mark=$nat_mark net=(--net=nat "--subnet=$pool"); else mark=$none_mark net=(--net=none); fi
+  if [[ $kind == nat ]]; then mark=$nat_mark net=(--net=nat "--subnet=$pool" --subnet6=2001:db8:6e73::/64); else mark=$none_mark net=(--net=none); fi
   # shellcheck disable=SC2178  # a nameref to an array
   local -n pids=${kind}_pids
   have=${#pids[@]}
@@ -115,7 +115,7 @@ for level in $levels; do
   ip netns exec "$ns" "$LAUNCH_BENCH" --no-progress --rounds "$rounds" --warmup "$warmup" --baseline unshare \
     --case "unshare=unshare -n true" \
     --case "nsrun-none=$NSRUN --net=none -- true" \
-    --case "nsrun-nat=$NSRUN --net=nat --subnet=$pool -- true" \
+    --case "nsrun-nat=$NSRUN --net=nat --subnet=$pool --subnet6=2001:db8:6e73::/64 -- true" \
     --summary "$summary" | sed -n '/^case /,/^$/p'
   nat_ms=$(awk -F'\t' '$1 == "nsrun-nat" { print $3 }' "$summary")
   unshare_ms=$(awk -F'\t' '$1 == "unshare" { print $3 }' "$summary")

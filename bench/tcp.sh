@@ -82,7 +82,7 @@ run_path() {
   local limit=$((seconds + 20))
   case $1 in
     routed) timeout "$limit" bash "$lab" in "$b" cl "${client[@]}" ;;
-    nat) timeout "$limit" bash "$lab" exec "$a" "$NSRUN" --net=nat --subnet=203.0.113.0/24 -- "${client[@]}" ;;
+    nat) timeout "$limit" bash "$lab" exec "$a" "$NSRUN" --net=nat --subnet=203.0.113.0/24 --subnet6=2001:db8:6e73::/64 -- "${client[@]}" ;;
     slirp) timeout "$limit" nsenter -t "$sleeper" -n "${client[@]}" ;;
   esac
 }

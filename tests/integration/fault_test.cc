@@ -27,6 +27,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const Argv kCurlPage = {"curl", "-sS", "--max-time", "10", "http://example.com/"};
+// Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
+constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
 
 std::string ReadFile(const std::string& path) {
     std::ifstream in(path);
@@ -105,7 +107,7 @@ std::string LastStep(const std::string& verbose_stderr) {
 class FaultTest : public LabTest {
 protected:
     Argv Nat(const Argv& program, const Argv& extra = {}) const {
-        Argv args{"--net=nat", kSubnetFlag};
+        Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back("--");
         args.insert(args.end(), program.begin(), program.end());
@@ -201,12 +203,12 @@ TEST_F(FaultTest, SigkillAtRandomMomentsOfSetUpLeavesNothingBehind) {
 TEST_F(FaultTest, ExhaustedPoolIsAClearErrorNamingThePool) {
     // A /30 has exactly one sandbox address (.2: .0 is the network, .1 the gateway, .3 broadcast).
     const std::string tiny = "--subnet=203.0.113.0/30";
-    Process holder(lab().Nsrun({"--net=nat", tiny, "--", "sh", "-c", "echo ready; exec sleep 30"}));
+    Process holder(lab().Nsrun({"--net=nat", tiny, kSubnet6Flag, "--", "sh", "-c", "echo ready; exec sleep 30"}));
     ASSERT_TRUE(holder.WaitForOutput("ready\n", 15s)) << holder.Wait(1s).Describe();
     const std::string before = lab().NftRuleset();
     const auto links_before = lab().HostLinks();
 
-    Result second = lab().RunNsrun({"--net=nat", tiny, "--", "true"});
+    Result second = lab().RunNsrun({"--net=nat", tiny, kSubnet6Flag, "--", "true"});
     EXPECT_EQ(second.status, 125) << second.Describe();
     EXPECT_TRUE(IsOneNsrunErrorLine(second.err));
     EXPECT_THAT(second.err, HasSubstr("203.0.113.0/30"));
@@ -217,7 +219,7 @@ TEST_F(FaultTest, ExhaustedPoolIsAClearErrorNamingThePool) {
     holder.Signal(SIGTERM);
     EXPECT_EQ(holder.Wait(10s).status, 128 + SIGTERM);
     ASSERT_TRUE(Eventually([&] { return lab().NsrLinks().empty(); }, 10s));
-    Result third = lab().RunNsrun({"--net=nat", tiny, "--", "true"});
+    Result third = lab().RunNsrun({"--net=nat", tiny, kSubnet6Flag, "--", "true"});
     EXPECT_EQ(third.status, 0) << "the slot is free again: " << third.Describe();
 }
 

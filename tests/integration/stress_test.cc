@@ -20,6 +20,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
+constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
+
 // Pids of processes whose command line contains `needle` (the test binary's own excepted).
 std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
     std::vector<pid_t> pids;
@@ -56,7 +59,7 @@ TEST_F(StressTest, TwoHundredNatSandboxesAtOnceGetDistinctAddressesAndLeaveNothi
     procs.reserve(kCount);
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < kCount; ++i)
-        procs.emplace_back(lab().Nsrun({"--net=nat", kSubnetFlag, "--", "sh", "-c", script, token}));
+        procs.emplace_back(lab().Nsrun({"--net=nat", kSubnetFlag, kSubnet6Flag, "--", "sh", "-c", script, token}));
 
     std::set<std::string> addresses;
     int up = 0;
