@@ -41,24 +41,12 @@ namespace {
 constexpr std::string_view kDefaultProfile = R"(# nsrun default profile: x86-64 and i386 ABIs (every x32 call kills the process).
 default allow
 
-# New namespaces are the launcher's job; the program may create none (one rule per flag: rules for one system
-# call are alternatives). clone's flags are its first argument on x86-64 and i386. CLONE_NEWTIME (0x80)
+# New namespaces are the launcher's job; the program may create none. clone's flags are its first argument on x86-64 and i386. CLONE_NEWTIME (0x80)
 # only exists for unshare and clone3: in clone's first argument those bits are the exit signal.
-deny clone arg0 masked 0x00020000 == 0x00020000    # CLONE_NEWNS
-deny clone arg0 masked 0x02000000 == 0x02000000    # CLONE_NEWCGROUP
-deny clone arg0 masked 0x04000000 == 0x04000000    # CLONE_NEWUTS
-deny clone arg0 masked 0x08000000 == 0x08000000    # CLONE_NEWIPC
-deny clone arg0 masked 0x10000000 == 0x10000000    # CLONE_NEWUSER
-deny clone arg0 masked 0x20000000 == 0x20000000    # CLONE_NEWPID
-deny clone arg0 masked 0x40000000 == 0x40000000    # CLONE_NEWNET
-deny unshare arg0 masked 0x00000080 == 0x00000080  # CLONE_NEWTIME
-deny unshare arg0 masked 0x00020000 == 0x00020000  # CLONE_NEWNS
-deny unshare arg0 masked 0x02000000 == 0x02000000  # CLONE_NEWCGROUP
-deny unshare arg0 masked 0x04000000 == 0x04000000  # CLONE_NEWUTS
-deny unshare arg0 masked 0x08000000 == 0x08000000  # CLONE_NEWIPC
-deny unshare arg0 masked 0x10000000 == 0x10000000  # CLONE_NEWUSER
-deny unshare arg0 masked 0x20000000 == 0x20000000  # CLONE_NEWPID
-deny unshare arg0 masked 0x40000000 == 0x40000000  # CLONE_NEWNET
+# CLONE_NEWNS 0x20000, NEWCGROUP 0x2000000, NEWUTS 0x4000000, NEWIPC 0x8000000, NEWUSER 0x10000000,
+# NEWPID 0x20000000, NEWNET 0x40000000; and for unshare NEWTIME 0x80.
+deny clone arg0 has-any 0x7e020000
+deny unshare arg0 has-any 0x7e020080
 # clone3's flags live in memory, which seccomp cannot read: ENOSYS makes glibc fall back to clone().
 deny clone3 errno ENOSYS
 deny setns
@@ -144,57 +132,46 @@ deny socket arg0 in 40
 // fails, printing the replacement, when this array is stale (after a change of the text or of libseccomp).
 // Generated with libseccomp 2.5.4.
 constexpr sock_filter kDefaultProgram[] = {
-    {0x20, 0, 0, 0x00000004}, {0x15, 2, 0, 0xc000003e}, {0x15, 5, 0, 0x40000003}, {0x05, 0, 0, 0x00000016},
-    {0x20, 0, 0, 0x00000000}, {0x15, 6, 0, 0x00000087}, {0x15, 15, 0, 0x00000029}, {0x05, 0, 0, 0x00000012},
-    {0x20, 0, 0, 0x00000000}, {0x15, 4, 0, 0x00000088}, {0x15, 11, 0, 0x00000167}, {0x05, 0, 0, 0x0000000e},
+    {0x20, 0, 0, 0x00000004}, {0x15, 2, 0, 0xc000003e}, {0x15, 7, 0, 0x40000003}, {0x05, 0, 0, 0x00000022},
+    {0x20, 0, 0, 0x00000000}, {0x15, 10, 0, 0x00000038}, {0x15, 13, 0, 0x00000110}, {0x15, 16, 0, 0x00000087},
+    {0x15, 25, 0, 0x00000029}, {0x05, 0, 0, 0x0000001c}, {0x20, 0, 0, 0x00000000}, {0x15, 4, 0, 0x00000078},
+    {0x15, 7, 0, 0x00000136}, {0x15, 12, 0, 0x00000088}, {0x15, 19, 0, 0x00000167}, {0x05, 0, 0, 0x00000016},
+    {0x20, 0, 0, 0x00000010}, {0x45, 1, 0, 0x7e020000}, {0x05, 0, 0, 0x00000013}, {0x06, 0, 0, 0x00050001},
+    {0x20, 0, 0, 0x00000010}, {0x45, 1, 0, 0x7e020080}, {0x05, 0, 0, 0x0000000f}, {0x06, 0, 0, 0x00050001},
     {0x20, 0, 0, 0x00000014}, {0x15, 0, 6, 0x00000000}, {0x20, 0, 0, 0x00000010}, {0x15, 5, 0, 0x00000000},
     {0x15, 4, 0, 0x00000008}, {0x15, 3, 0, 0x00020000}, {0x15, 2, 0, 0x00020008}, {0x15, 1, 0, 0xffffffff},
     {0x06, 0, 0, 0x00050001}, {0x05, 0, 0, 0x00000004}, {0x20, 0, 0, 0x00000010}, {0x15, 1, 0, 0x00000028},
-    {0x05, 0, 0, 0x00000001}, {0x06, 0, 0, 0x00050001}, {0x20, 0, 0, 0x00000004}, {0x15, 0, 63, 0xc000003e},
-    {0x20, 0, 0, 0x00000000}, {0x35, 0, 1, 0x40000000}, {0x15, 0, 169, 0xffffffff}, {0x15, 167, 0, 0x00000065},
-    {0x15, 166, 0, 0x00000067}, {0x15, 165, 0, 0x00000086}, {0x15, 164, 0, 0x0000009b}, {0x15, 163, 0, 0x0000009f},
-    {0x15, 162, 0, 0x000000a3}, {0x15, 161, 0, 0x000000a4}, {0x15, 160, 0, 0x000000a5}, {0x15, 159, 0, 0x000000a6},
-    {0x15, 158, 0, 0x000000a7}, {0x15, 157, 0, 0x000000a8}, {0x15, 156, 0, 0x000000a9}, {0x15, 155, 0, 0x000000ac},
-    {0x15, 154, 0, 0x000000ad}, {0x15, 153, 0, 0x000000af}, {0x15, 152, 0, 0x000000b0}, {0x15, 151, 0, 0x000000b3},
-    {0x15, 150, 0, 0x000000b4}, {0x15, 149, 0, 0x000000d4}, {0x15, 148, 0, 0x000000e3}, {0x15, 147, 0, 0x000000f6},
-    {0x15, 146, 0, 0x000000f8}, {0x15, 145, 0, 0x000000f9}, {0x15, 144, 0, 0x000000fa}, {0x15, 143, 0, 0x0000012a},
-    {0x15, 142, 0, 0x0000012c}, {0x15, 141, 0, 0x00000130}, {0x15, 140, 0, 0x00000131}, {0x15, 139, 0, 0x00000134},
-    {0x15, 138, 0, 0x00000136}, {0x15, 137, 0, 0x00000137}, {0x15, 136, 0, 0x00000139}, {0x15, 135, 0, 0x00000140},
-    {0x15, 134, 0, 0x00000141}, {0x15, 133, 0, 0x00000143}, {0x15, 132, 0, 0x000001a9}, {0x15, 131, 0, 0x000001aa},
-    {0x15, 130, 0, 0x000001ab}, {0x15, 129, 0, 0x000001ac}, {0x15, 128, 0, 0x000001ad}, {0x15, 127, 0, 0x000001ae},
-    {0x15, 126, 0, 0x000001af}, {0x15, 125, 0, 0x000001b0}, {0x15, 124, 0, 0x000001b1}, {0x15, 67, 0, 0x000001b3},
-    {0x15, 122, 0, 0x000001b6}, {0x15, 121, 0, 0x000001ba}, {0x15, 120, 0, 0x000001bb}, {0x15, 0, 3, 0x00000010},
-    {0x20, 0, 0, 0x0000001c}, {0x54, 0, 0, 0x00000000}, {0x15, 65, 115, 0x00000000}, {0x15, 0, 3, 0x00000038},
-    {0x20, 0, 0, 0x00000014}, {0x54, 0, 0, 0x00000000}, {0x15, 65, 111, 0x00000000}, {0x15, 0, 110, 0x00000110},
-    {0x20, 0, 0, 0x00000014}, {0x54, 0, 0, 0x00000000}, {0x15, 83, 107, 0x00000000}, {0x15, 0, 108, 0x40000003},
-    {0x20, 0, 0, 0x00000000}, {0x15, 105, 0, 0x00000015}, {0x15, 104, 0, 0x00000016}, {0x15, 103, 0, 0x00000019},
-    {0x15, 102, 0, 0x0000001a}, {0x15, 101, 0, 0x00000033}, {0x15, 100, 0, 0x00000034}, {0x15, 99, 0, 0x0000004f},
-    {0x15, 98, 0, 0x00000056}, {0x15, 97, 0, 0x00000057}, {0x15, 96, 0, 0x00000058}, {0x15, 95, 0, 0x00000065},
-    {0x15, 94, 0, 0x00000067}, {0x15, 93, 0, 0x0000006e}, {0x15, 92, 0, 0x00000071}, {0x15, 91, 0, 0x00000073},
-    {0x15, 90, 0, 0x0000007c}, {0x15, 89, 0, 0x00000080}, {0x15, 88, 0, 0x00000081}, {0x15, 87, 0, 0x00000083},
-    {0x15, 86, 0, 0x000000a6}, {0x15, 85, 0, 0x000000a9}, {0x15, 84, 0, 0x000000d9}, {0x15, 83, 0, 0x000000fd},
-    {0x15, 82, 0, 0x00000108}, {0x15, 81, 0, 0x0000011b}, {0x15, 80, 0, 0x0000011e}, {0x15, 79, 0, 0x0000011f},
-    {0x15, 78, 0, 0x00000120}, {0x15, 77, 0, 0x00000150}, {0x15, 76, 0, 0x00000152}, {0x15, 75, 0, 0x00000156},
-    {0x15, 74, 0, 0x00000157}, {0x15, 73, 0, 0x0000015a}, {0x15, 72, 0, 0x0000015b}, {0x15, 71, 0, 0x0000015c},
-    {0x15, 70, 0, 0x0000015e}, {0x15, 69, 0, 0x00000165}, {0x15, 68, 0, 0x00000176}, {0x15, 67, 0, 0x00000194},
-    {0x15, 66, 0, 0x00000195}, {0x15, 65, 0, 0x000001a9}, {0x15, 64, 0, 0x000001aa}, {0x15, 63, 0, 0x000001ab},
-    {0x15, 62, 0, 0x000001ac}, {0x15, 61, 0, 0x000001ad}, {0x15, 60, 0, 0x000001ae}, {0x15, 59, 0, 0x000001af},
-    {0x15, 58, 0, 0x000001b0}, {0x15, 57, 0, 0x000001b1}, {0x15, 0, 1, 0x000001b3}, {0x06, 0, 0, 0x00050026},
-    {0x15, 54, 0, 0x000001b6}, {0x15, 53, 0, 0x000001ba}, {0x15, 52, 0, 0x000001bb}, {0x15, 0, 3, 0x00000036},
-    {0x20, 0, 0, 0x00000018}, {0x15, 49, 0, 0x0000541c}, {0x15, 48, 47, 0x00005412}, {0x15, 0, 21, 0x00000078},
-    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x40000000}, {0x15, 44, 0, 0x40000000}, {0x20, 0, 0, 0x00000010},
-    {0x54, 0, 0, 0x20000000}, {0x15, 41, 0, 0x20000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x10000000},
-    {0x15, 38, 0, 0x10000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x08000000}, {0x15, 35, 0, 0x08000000},
-    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x04000000}, {0x15, 32, 0, 0x04000000}, {0x20, 0, 0, 0x00000010},
-    {0x54, 0, 0, 0x02000000}, {0x15, 29, 0, 0x02000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x00020000},
-    {0x15, 26, 25, 0x00020000}, {0x15, 0, 24, 0x00000136}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x40000000},
-    {0x15, 22, 0, 0x40000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x20000000}, {0x15, 19, 0, 0x20000000},
-    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x10000000}, {0x15, 16, 0, 0x10000000}, {0x20, 0, 0, 0x00000010},
-    {0x54, 0, 0, 0x08000000}, {0x15, 13, 0, 0x08000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x04000000},
-    {0x15, 10, 0, 0x04000000}, {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x02000000}, {0x15, 7, 0, 0x02000000},
-    {0x20, 0, 0, 0x00000010}, {0x54, 0, 0, 0x00020000}, {0x15, 4, 0, 0x00020000}, {0x20, 0, 0, 0x00000010},
-    {0x54, 0, 0, 0x00000080}, {0x15, 1, 0, 0x00000080}, {0x06, 0, 0, 0x7fff0000}, {0x06, 0, 0, 0x00050001},
-    {0x06, 0, 0, 0x80000000},
+    {0x05, 0, 0, 0x00000001}, {0x06, 0, 0, 0x00050001}, {0x20, 0, 0, 0x00000004}, {0x15, 0, 55, 0xc000003e},
+    {0x20, 0, 0, 0x00000000}, {0x35, 0, 1, 0x40000000}, {0x15, 0, 114, 0xffffffff}, {0x15, 112, 0, 0x00000065},
+    {0x15, 111, 0, 0x00000067}, {0x15, 110, 0, 0x00000086}, {0x15, 109, 0, 0x0000009b}, {0x15, 108, 0, 0x0000009f},
+    {0x15, 107, 0, 0x000000a3}, {0x15, 106, 0, 0x000000a4}, {0x15, 105, 0, 0x000000a5}, {0x15, 104, 0, 0x000000a6},
+    {0x15, 103, 0, 0x000000a7}, {0x15, 102, 0, 0x000000a8}, {0x15, 101, 0, 0x000000a9}, {0x15, 100, 0, 0x000000ac},
+    {0x15, 99, 0, 0x000000ad}, {0x15, 98, 0, 0x000000af}, {0x15, 97, 0, 0x000000b0}, {0x15, 96, 0, 0x000000b3},
+    {0x15, 95, 0, 0x000000b4}, {0x15, 94, 0, 0x000000d4}, {0x15, 93, 0, 0x000000e3}, {0x15, 92, 0, 0x000000f6},
+    {0x15, 91, 0, 0x000000f8}, {0x15, 90, 0, 0x000000f9}, {0x15, 89, 0, 0x000000fa}, {0x15, 88, 0, 0x0000012a},
+    {0x15, 87, 0, 0x0000012c}, {0x15, 86, 0, 0x00000130}, {0x15, 85, 0, 0x00000131}, {0x15, 84, 0, 0x00000134},
+    {0x15, 83, 0, 0x00000136}, {0x15, 82, 0, 0x00000137}, {0x15, 81, 0, 0x00000139}, {0x15, 80, 0, 0x00000140},
+    {0x15, 79, 0, 0x00000141}, {0x15, 78, 0, 0x00000143}, {0x15, 77, 0, 0x000001a9}, {0x15, 76, 0, 0x000001aa},
+    {0x15, 75, 0, 0x000001ab}, {0x15, 74, 0, 0x000001ac}, {0x15, 73, 0, 0x000001ad}, {0x15, 72, 0, 0x000001ae},
+    {0x15, 71, 0, 0x000001af}, {0x15, 70, 0, 0x000001b0}, {0x15, 69, 0, 0x000001b1}, {0x15, 59, 0, 0x000001b3},
+    {0x15, 67, 0, 0x000001b6}, {0x15, 66, 0, 0x000001ba}, {0x15, 65, 0, 0x000001bb}, {0x15, 0, 63, 0x00000010},
+    {0x20, 0, 0, 0x0000001c}, {0x54, 0, 0, 0x00000000}, {0x15, 57, 60, 0x00000000}, {0x15, 0, 61, 0x40000003},
+    {0x20, 0, 0, 0x00000000}, {0x15, 58, 0, 0x00000015}, {0x15, 57, 0, 0x00000016}, {0x15, 56, 0, 0x00000019},
+    {0x15, 55, 0, 0x0000001a}, {0x15, 54, 0, 0x00000033}, {0x15, 53, 0, 0x00000034}, {0x15, 52, 0, 0x0000004f},
+    {0x15, 51, 0, 0x00000056}, {0x15, 50, 0, 0x00000057}, {0x15, 49, 0, 0x00000058}, {0x15, 48, 0, 0x00000065},
+    {0x15, 47, 0, 0x00000067}, {0x15, 46, 0, 0x0000006e}, {0x15, 45, 0, 0x00000071}, {0x15, 44, 0, 0x00000073},
+    {0x15, 43, 0, 0x0000007c}, {0x15, 42, 0, 0x00000080}, {0x15, 41, 0, 0x00000081}, {0x15, 40, 0, 0x00000083},
+    {0x15, 39, 0, 0x000000a6}, {0x15, 38, 0, 0x000000a9}, {0x15, 37, 0, 0x000000d9}, {0x15, 36, 0, 0x000000fd},
+    {0x15, 35, 0, 0x00000108}, {0x15, 34, 0, 0x0000011b}, {0x15, 33, 0, 0x0000011e}, {0x15, 32, 0, 0x0000011f},
+    {0x15, 31, 0, 0x00000120}, {0x15, 30, 0, 0x00000150}, {0x15, 29, 0, 0x00000152}, {0x15, 28, 0, 0x00000156},
+    {0x15, 27, 0, 0x00000157}, {0x15, 26, 0, 0x0000015a}, {0x15, 25, 0, 0x0000015b}, {0x15, 24, 0, 0x0000015c},
+    {0x15, 23, 0, 0x0000015e}, {0x15, 22, 0, 0x00000165}, {0x15, 21, 0, 0x00000176}, {0x15, 20, 0, 0x00000194},
+    {0x15, 19, 0, 0x00000195}, {0x15, 18, 0, 0x000001a9}, {0x15, 17, 0, 0x000001aa}, {0x15, 16, 0, 0x000001ab},
+    {0x15, 15, 0, 0x000001ac}, {0x15, 14, 0, 0x000001ad}, {0x15, 13, 0, 0x000001ae}, {0x15, 12, 0, 0x000001af},
+    {0x15, 11, 0, 0x000001b0}, {0x15, 10, 0, 0x000001b1}, {0x15, 0, 1, 0x000001b3}, {0x06, 0, 0, 0x00050026},
+    {0x15, 7, 0, 0x000001b6}, {0x15, 6, 0, 0x000001ba}, {0x15, 5, 0, 0x000001bb}, {0x15, 0, 3, 0x00000036},
+    {0x20, 0, 0, 0x00000018}, {0x15, 2, 0, 0x0000541c}, {0x15, 1, 0, 0x00005412}, {0x06, 0, 0, 0x7fff0000},
+    {0x06, 0, 0, 0x00050001}, {0x06, 0, 0, 0x80000000},
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -209,7 +186,7 @@ constexpr uint32_t kAuditArchI386 = AUDIT_ARCH_I386;
 // A condition compiled by nsrun itself rather than libseccomp (see compile_list_rules).
 struct ValueList {
     unsigned arg = 0;
-    bool negated = false;  // not-in
+    enum Kind { in, not_in, has_any } kind = in;
     std::vector<uint64_t> values;
 };
 
@@ -219,7 +196,7 @@ struct Rule {
     int native_nr = 0;
     uint32_t action = 0;
     std::vector<scmp_arg_cmp> conditions;  // all must hold (libseccomp)
-    std::optional<ValueList> list;         // instead of conditions
+    std::optional<ValueList> list;         // instead of conditions: in, not-in, has-any
 };
 
 struct Profile {
@@ -352,17 +329,23 @@ void parse_conditions(LineParser& p, Rule& rule) {
         std::string_view word = p.take("a condition");
         auto arg = parse_arg_word(word);
         if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted(word));
-        if (rule.list) p.error("an 'in' or 'not-in' condition must be the only one of its rule");
+        if (rule.list) p.error("an 'in', 'not-in' or 'has-any' condition must be the only one of its rule");
         if (args_seen & (1u << *arg)) p.error(std::string(word) + " is compared twice in one rule");
         args_seen |= 1u << *arg;
 
         std::string_view op = p.take("an operator");
-        if (op == "in" || op == "not-in") {
-            if (!rule.conditions.empty()) p.error("an 'in' or 'not-in' condition must be the only one of its rule");
-            ValueList list{*arg, op == "not-in", {}};
+        if (op == "in" || op == "not-in" || op == "has-any") {
+            if (!rule.conditions.empty()) p.error("an 'in', 'not-in' or 'has-any' condition must be the only one of its rule");
+            ValueList list{*arg, op == "in" ? ValueList::in : op == "not-in" ? ValueList::not_in : ValueList::has_any, {}};
+            if (list.kind == ValueList::has_any) {
+                list.values.push_back(p.number("a mask"));
+                if (list.values[0] == 0) p.error("'has-any' needs a mask with at least one bit set");
+                rule.list = std::move(list);
+                continue;
+            }
             while (!p.done()) {
                 uint64_t value = p.number("a value");
-                if (!list.negated && value > 0xffffffffu)
+                if (list.kind == ValueList::in && value > 0xffffffffu)
                     p.error("'in' compares the low 32 bits of the argument: " + quoted(std::to_string(value)) +
                             " does not fit");
                 if (list.values.size() == kMaxListValues)
@@ -459,7 +442,7 @@ void check_rules(const Profile& profile, std::string_view origin) {
             bool whole = rule.conditions.empty() || rule.list;
             if (earlier_whole || whole)
                 error("a second rule for " + quoted(rule.name) + where +
-                      "; a rule without conditions, or with 'in'/'not-in', must be the only one");
+                      "; a rule without conditions, or with 'in'/'not-in'/'has-any', must be the only one");
             if (earlier.action != rule.action)
                 error("the rules for " + quoted(rule.name) + " must all have the same action" + where);
         }
@@ -575,13 +558,14 @@ constexpr uint32_t kOffsetArch = offsetof(seccomp_data, arch);
 constexpr uint32_t arg_low(unsigned arg) { return uint32_t(offsetof(seccomp_data, args) + 8 * arg); }
 constexpr uint32_t arg_high(unsigned arg) { return arg_low(arg) + 4; }  // x86 is little-endian
 
-// Rules with 'in'/'not-in' become a prefix that runs before libseccomp's program. libseccomp can express
-// neither: it refuses two comparisons of one argument in a rule, and on i386 it turns a socket() rule into a
+// Rules with 'in'/'not-in'/'has-any' become a prefix that runs before libseccomp's program. libseccomp can
+// express none of them (has-any as one rule per bit costs three instructions a bit and ABI), and for in/not-in: it refuses two comparisons of one argument in a rule, and on i386 it turns a socket() rule into a
 // socketcall() rule with the argument check dropped. A call the prefix does not decide falls through to the
 // libseccomp program, which has no rule for that system call and so applies the default action. x32 calls fall
 // through too: libseccomp's program kills them (see compile()).
 //   in:     low 32 bits equal one of the values (for int arguments: refuses more, never less).
 //   not-in: the whole argument equals none of them (i386 arguments are 32 bits).
+//   has-any: the argument has at least one of the mask's bits set.
 std::optional<std::vector<sock_filter>> compile_list_rules(const std::vector<const Rule*>& rules, bool far) {
     BpfWriter w(far);
     auto start = w.new_label();  // first instruction of libseccomp's program
@@ -616,7 +600,25 @@ std::optional<std::vector<sock_filter>> compile_list_rules(const std::vector<con
         const Rule& rule = *rules[i];
         const ValueList& list = *rule.list;
         auto match = w.new_label();
-        if (!list.negated) {
+        if (list.kind == ValueList::has_any) {
+            // One BPF_JSET per word of the mask; i386 arguments have no high word.
+            uint64_t mask = list.values[0];
+            w.bind(check64[i]);
+            if (mask >> 32) {
+                w.load(arg_high(list.arg));
+                w.jump_if(BPF_JSET, uint32_t(mask >> 32), match);
+            }
+            w.bind(check32[i]);
+            if (uint32_t(mask)) {
+                w.load(arg_low(list.arg));
+                w.jump_if(BPF_JSET, uint32_t(mask), match);
+            }
+            w.jump(start);
+            w.bind(match);
+            w.ret(rule.action);
+            continue;
+        }
+        if (list.kind == ValueList::in) {
             // Only the low 32 bits count, on every ABI: one check serves both.
             w.bind(check64[i]);
             w.bind(check32[i]);

@@ -19,7 +19,7 @@ public:
 
     // No filter: install() does nothing.
     static SeccompFilter off();
-    // The built-in profile (x86-64, i386 and x32). Compiled once per process; later calls share the program.
+    // The built-in profile (x86-64 and i386; every x32 call kills the process). Compiled once per process; later calls share the program.
     static SeccompFilter default_profile();
     // The built-in profile's text, in the profile-file format: a starting point for one's own.
     static std::string_view default_profile_text() noexcept;

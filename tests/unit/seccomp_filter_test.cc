@@ -180,15 +180,19 @@ TEST(SeccompProfile, ErrorsNameFileAndLine) {
     EXPECT_EQ(error_of("deny read arg0 in 0x100000000"),
               "--seccomp p:1: 'in' compares the low 32 bits of the argument: '4294967296' does not fit");
     EXPECT_EQ(error_of("deny read arg1 == 1 arg0 in 1"),
-              "--seccomp p:1: an 'in' or 'not-in' condition must be the only one of its rule");
+              "--seccomp p:1: an 'in', 'not-in' or 'has-any' condition must be the only one of its rule");
+    EXPECT_EQ(error_of("deny clone arg0 has-any 0\n"),
+              "--seccomp p:1: 'has-any' needs a mask with at least one bit set");
+    EXPECT_EQ(error_of("deny clone arg0 has-any 1 2\n"),
+              "--seccomp p:1: expected a condition (arg0 ... arg5), not '2'");
     EXPECT_EQ(error_of("deny read arg0 in 1 arg1"), "--seccomp p:1: bad number 'arg1' (a value)");
     EXPECT_EQ(error_of("allow read"), "--seccomp p:1: the rule does what the default action does");
     EXPECT_EQ(error_of("deny read\ndefault deny"), "--seccomp p:1: the rule does what the default action does");
     EXPECT_EQ(error_of("deny read\n#\ndeny read errno ENOSYS"),
-              "--seccomp p:3: a second rule for 'read' (line 1); a rule without conditions, or with 'in'/'not-in', "
+              "--seccomp p:3: a second rule for 'read' (line 1); a rule without conditions, or with 'in'/'not-in'/'has-any', "
               "must be the only one");
     EXPECT_EQ(error_of("deny read arg0 == 1\ndeny read"),
-              "--seccomp p:2: a second rule for 'read' (line 1); a rule without conditions, or with 'in'/'not-in', "
+              "--seccomp p:2: a second rule for 'read' (line 1); a rule without conditions, or with 'in'/'not-in'/'has-any', "
               "must be the only one");
     EXPECT_EQ(error_of("deny read arg0 == 1\nkill read arg0 == 2"),
               "--seccomp p:2: the rules for 'read' must all have the same action (line 1)");
@@ -310,6 +314,21 @@ TEST_F(DefaultProfile, RefusesNamespaces) {
               }),
               ENOSYS);
     EXPECT_EQ(run([] { return errno_of(::setns(0, 0)); }), EPERM);
+    // Every namespace flag on its own, on both ABIs; clone(CLONE_NEWTIME's bits) is an exit signal, not a flag.
+    for (unsigned long flag : {CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
+                               CLONE_NEWNET, CLONE_NEWTIME}) {
+        EXPECT_EQ(run([flag] { return errno_of(::syscall(SYS_unshare, flag)); }), EPERM) << flag;
+        EXPECT_EQ(run([flag] { return int(-int80(i386_nr("unshare"), long(flag))); }), EPERM) << flag;
+        if (flag == CLONE_NEWTIME) continue;
+        EXPECT_EQ(run([flag] { return int(-int80(i386_nr("clone"), long(flag | SIGCHLD))); }), EPERM) << flag;
+        EXPECT_EQ(run([flag] {
+                      long r = ::syscall(SYS_clone, flag | SIGCHLD, 0, 0, 0, 0);
+                      if (r == 0) _exit(0);
+                      return errno_of(r);
+                  }),
+                  EPERM)
+            << flag;
+    }
     if (is_root()) {
         EXPECT_EQ(run_unfiltered([] { return errno_of(::unshare(CLONE_NEWUSER)); }), 0);
     }
@@ -407,8 +426,14 @@ TEST(SeccompProfileFile, ActionsWork) {
         "deny getppid errno 77\n"
         "kill getpgid\n"
         "deny getpriority arg0 in 1 2\n"
-        "deny setpgid arg0 not-in 0\n",
+        "deny setpgid arg0 not-in 0\n"
+        "deny getsid arg0 has-any 0x100000010\n",
         "t");
+    EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getsid, 0)); }), 0);
+    EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getsid, 0x30)); }), EPERM);
+    EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getsid, 1UL << 32)); }), EPERM);
+    EXPECT_EQ(run_filtered(f, [] { return int(-int80(i386_nr("getsid"), 0x10)); }), EPERM);
+    EXPECT_EQ(run_filtered(f, [] { return int80(i386_nr("getsid"), 0) > 0 ? 0 : 1; }), 0);
     EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getppid)); }), 77);
     EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getpgid, 0)); }), kSignalled + SIGSYS);
     EXPECT_EQ(run_filtered(f, [] { return errno_of(::syscall(SYS_getpriority, 2, 0)); }), EPERM);
