@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -42,6 +43,7 @@ struct Case {
   std::string command;            // as given, for messages
   std::vector<std::string> argv;  // argv[0] resolved to a path once, so PATH search is not timed
   long rounds = -1;               // timed rounds this case takes part in; -1 = every round
+  int netns_fd = -1;              // --case-netns: the network namespace the command starts in
   std::vector<double> samples_ms;
   std::vector<long> sample_round;         // the timed round of each sample
   std::vector<std::string> sample_after;  // the case that ran just before it (the kernel may still be tearing
@@ -68,7 +70,7 @@ struct Options {
   bool shuffle = false;
   unsigned seed = 1;
   long concurrent = 1;       // copies of a case's command started at once per run
-  std::string settle_links;  // after each run, wait until no interface with this prefix is left
+  std::string settle_links;  // after each run, wait until no more interfaces have this prefix than before it
   std::string summary_path;  // append "case runs median p10 p90" lines (tab-separated) for scripts
 };
 
@@ -102,8 +104,11 @@ void usage(FILE* out) {
       "  --seed N               seed for --shuffle (default 1)\n"
       "  --concurrent N         each run starts N copies of the command at once and lasts from the first\n"
       "                         start to the last exit; all N must exit 0 (default 1)\n"
-      "  --settle-links PREFIX  after each run, wait (untimed, at most --timeout) until no network interface\n"
-      "                         named PREFIX* is left in this namespace (its teardown is asynchronous)\n"
+      "  --case-netns NAME=PATH start NAME's command in the network namespace PATH (e.g. /run/netns/X)\n"
+      "                         instead of this one, so that cases in different hosts interleave\n"
+      "  --settle-links PREFIX  after each run, wait (untimed, at most --timeout) until no more network\n"
+      "                         interfaces named PREFIX* are left in the case's namespace than before the run\n"
+      "                         (the teardown of a finished run's namespaces is asynchronous)\n"
       "  --summary FILE         append one tab-separated line per case to FILE: name, runs, median, p10, p90 (ms)\n"
       "  --fail-on-target       exit 3 when a ratio misses its target\n"
       "  --no-progress          do not report progress on stderr\n",
@@ -217,6 +222,7 @@ Ratio parse_ratio(const std::string& s) {
 Options parse_args(int argc, char** argv) {
   Options o;
   std::vector<std::pair<std::string, long>> case_rounds;
+  std::vector<std::pair<std::string, std::string>> case_netns;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -272,6 +278,8 @@ Options parse_args(int argc, char** argv) {
       o.seed = unsigned(parse_long("--seed", next(), 0, 4294967295L));
     } else if (arg == "--concurrent") {
       o.concurrent = parse_long("--concurrent", next(), 1, 100000);
+    } else if (arg == "--case-netns") {
+      case_netns.push_back(split_once(next(), '=', "--case-netns"));
     } else if (arg == "--settle-links") {
       o.settle_links = next();
       if (o.settle_links.empty()) die("--settle-links wants a non-empty prefix");
@@ -295,6 +303,12 @@ Options parse_args(int argc, char** argv) {
   }
   for (auto& c : o.cases)
     if (c.rounds < 0) c.rounds = o.rounds;
+  for (auto& [name, path] : case_netns) {
+    Case* c = find_case(o, name);
+    if (!c) die("--case-netns names '%s', which is not a case", name.c_str());
+    c->netns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (c->netns_fd < 0) die("--case-netns %s: %s", path.c_str(), std::strerror(errno));
+  }
   if (o.baseline.empty()) o.baseline = o.cases.front().name;
   if (!find_case(o, o.baseline)) die("--baseline names '%s', which is not a case", o.baseline.c_str());
   for (auto& r : o.ratios)
@@ -398,19 +412,23 @@ RunResult run_batch(const Case& c, long copies, double timeout_s, bool show_stde
   return r;
 }
 
-// Waits until no network interface named PREFIX* is left in the current network namespace. Teardown of a
-// network namespace is asynchronous: a batch's veths outlive its processes for a moment, and the next batch
-// would find their names (and so their addresses) taken.
-bool settle_links(const std::string& prefix, double timeout_s) {
+// How many network interfaces of the current network namespace are named PREFIX*.
+long count_links(const std::string& prefix) {
+  long count = 0;
+  if (struct if_nameindex* names = if_nameindex()) {
+    for (struct if_nameindex* i = names; i->if_index != 0; ++i) count += std::string_view(i->if_name).starts_with(prefix);
+    if_freenameindex(names);
+  }
+  return count;
+}
+
+// Waits until at most `max` network interfaces named PREFIX* are left in the current network namespace.
+// Teardown of a network namespace is asynchronous: a run's veths outlive its processes for a moment, and the
+// next run would find their names (and so their addresses) taken, or an almost full pool exhausted.
+bool settle_links(const std::string& prefix, long max, double timeout_s) {
   const double deadline = now_s() + timeout_s;
   for (;;) {
-    bool any = false;
-    if (struct if_nameindex* names = if_nameindex()) {
-      for (struct if_nameindex* i = names; i->if_index != 0 && !any; ++i)
-        any = std::string_view(i->if_name).starts_with(prefix);
-      if_freenameindex(names);
-    }
-    if (!any) return true;
+    if (count_links(prefix) <= max) return true;
     if (now_s() > deadline) return false;
     usleep(10'000);
   }
@@ -443,6 +461,8 @@ double median_of(const Case& c) {
 int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
   if (!isatty(STDERR_FILENO)) o.progress = false;  // a \r progress line only makes sense on a terminal
+  const int home_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home_netns < 0) die("opening /proc/thread-self/ns/net: %s", std::strerror(errno));
   signal(SIGPIPE, SIG_IGN);
 
   char netns[64] = "?";
@@ -475,6 +495,9 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < n; ++k) {
       Case& c = o.cases[order[k]];
       if (!warm && !runs_in_round(c.rounds, o.rounds, timed_round)) continue;
+      // The case's namespace is entered only around the spawn and the link counts, never timed.
+      if (c.netns_fd >= 0 && setns(c.netns_fd, CLONE_NEWNET) != 0) die("setns: %s", std::strerror(errno));
+      const long links_before = o.settle_links.empty() ? 0 : count_links(o.settle_links);
       RunResult r = run_batch(c, o.concurrent, o.timeout_s, false);
       if (!r.ok) {
         std::fprintf(stderr, "launch_bench: case '%s' failed in %s round %ld: %s\n  command: %s\n",
@@ -482,15 +505,16 @@ int main(int argc, char** argv) {
                      r.what.c_str(), c.command.c_str());
         std::fprintf(stderr, "launch_bench: running it once more with its stderr shown:\n");
         std::fflush(stderr);
-        if (!o.settle_links.empty()) settle_links(o.settle_links, o.timeout_s);
+        if (!o.settle_links.empty()) settle_links(o.settle_links, links_before, o.timeout_s);
         RunResult again = run_batch(c, 1, o.timeout_s, true);
         std::fprintf(stderr, "launch_bench: the re-run %s\n",
                      again.ok ? "succeeded (the failure is intermittent)" : again.what.c_str());
         return 1;
       }
-      if (!o.settle_links.empty() && !settle_links(o.settle_links, o.timeout_s))
-        die("interfaces named %s* were still there %g s after case '%s' ended", o.settle_links.c_str(), o.timeout_s,
-            c.name.c_str());
+      if (!o.settle_links.empty() && !settle_links(o.settle_links, links_before, o.timeout_s))
+        die("more than %ld interfaces named %s* were still there %g s after case '%s' ended", links_before,
+            o.settle_links.c_str(), o.timeout_s, c.name.c_str());
+      if (c.netns_fd >= 0 && setns(home_netns, CLONE_NEWNET) != 0) die("setns: %s", std::strerror(errno));
       if (!warm) {
         c.samples_ms.push_back(r.ms);
         c.sample_round.push_back(timed_round);

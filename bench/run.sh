@@ -43,7 +43,7 @@
 #   --burst-copies N   launches at once in the burst part (default 200)
 #   --burst-rounds N   timed bursts (default 5)
 #   --tcp-seconds N    length of one iperf3 run (default 3)
-#   --tcp-reps N       iperf3 runs per path (default 3)
+#   --tcp-reps N       iperf3 runs per path (default 5)
 #   --fail-on-target   exit 3 when a goal is missed
 set -euo pipefail
 
@@ -108,7 +108,7 @@ if ((quick)); then
   [[ -n $slow_rounds ]] || slow_rounds=10
   : "${scale_rounds:=50}" "${burst_rounds:=2}" "${tcp_reps:=1}"
 fi
-: "${scale_rounds:=200}" "${burst_rounds:=5}" "${tcp_reps:=3}"
+: "${scale_rounds:=200}" "${burst_rounds:=5}" "${tcp_reps:=5}"
 for v in rounds warmup ${slow_rounds:+slow_rounds} scale_rounds burst_copies burst_rounds tcp_seconds tcp_reps; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${v/_/-} wants a whole number, got '${!v}'" >&2; exit 2; }
 done

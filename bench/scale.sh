@@ -2,10 +2,16 @@
 # Launch latency with sandboxes already running: bash bench/scale.sh [--levels "0 100 250 250+300 0"] [--rounds N]
 # (normally run by bench/run.sh, which passes NSRUN, LAUNCH_BENCH, BENCH_ROWS and BENCH_MISSED).
 #
-# In one throwaway bench host (see bench_make_host), for each level NAT[+NONE] in turn: bring the population
-# of background sandboxes to NAT `nsrun --net=nat -- sleep 600` and NONE `nsrun --net=none -- sleep 600`
-# (starting or stopping some), then time `nsrun --net=nat -- true` interleaved with `nsrun --net=none -- true`
-# and `unshare -n true` (the kernel's floor, which shows what the population costs the kernel itself).
+# Two throwaway bench hosts (see bench_make_host), "busy" and "empty". For each level NAT[+NONE] in turn:
+# bring the busy host's population of background sandboxes to NAT `nsrun --net=nat -- sleep 600` and NONE
+# `nsrun --net=none -- sleep 600` (starting or stopping some), then time, interleaved round by round,
+# `nsrun --net=nat -- true` in the busy host and in the empty one, `nsrun --net=none -- true` and
+# `unshare -n true` (the kernel's floor) in the busy one. Two ratios per level:
+#   x empty host   busy/empty at the same moment: what the population costs a launch in its own host (its
+#                  links, routes, the pool's occupancy), free of the machine's drift (a shared 2-core machine
+#                  drifts by +-15% within a minute); the namespaces alive cost both hosts alike.
+#   x level 0      busy now / busy at the first level: that plus what the population costs the kernel as a
+#                  whole, plus the machine's drift, which the last level (0 again) shows.
 #
 # What can be measured honestly: the per-launch work that could grow with the number of sandboxes is the
 # host's (its links, routes and the pool's occupancy) and the kernel's (namespaces alive). Only documentation
@@ -14,6 +20,9 @@
 # (the pool all but full: a launch finds a free slot after ~60 random probes instead of ~1), and 300
 # --net=none sandboxes on top stand in for "300 running": each has its own network, pid and mount namespace,
 # like a NAT one without the veth. The default last level, 0 again after stopping them all, shows drift.
+# After every timed run, untimed, the bench waits until the finished sandbox's veth is gone (the kernel tears
+# namespaces down asynchronously): with 250 of 253 slots taken, a few finished-but-not-yet-gone sandboxes
+# would otherwise exhaust the pool (nsrun then refuses with status 125, "all 253 addresses are in use").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/common.sh
@@ -38,6 +47,7 @@ for level in $levels; do
 done
 
 ns="nsrun-scale-$$"
+empty="nsrun-scale-$$-empty"
 # sleep takes fractions: these durations mark our sandboxes' processes for pgrep, and bound their life (600 s)
 # should this script be killed before its trap runs.
 nat_mark="600.${$}1"
@@ -53,6 +63,7 @@ cleanup() {
   ((${#pids[@]} == 0)) || kill -KILL "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
+  ip netns del "$empty" 2>/dev/null || true
   rm -f "$errlog" "$summary"
 }
 trap cleanup EXIT
@@ -97,7 +108,8 @@ set_population() {
 }
 
 uplink=$(bench_make_host "$ns")
-echo "== scale: bench host $ns (uplink0 198.51.100.2/24, $uplink), pool $pool; levels: $levels; $rounds rounds each"
+bench_make_host "$empty" >/dev/null
+echo "== scale: bench hosts $ns (busy) and $empty (uplink0 198.51.100.2/24, $uplink), pool $pool; levels: $levels; $rounds rounds each"
 
 first_nat=
 first_unshare=
@@ -112,16 +124,23 @@ for level in $levels; do
   set_population none "$none"
   : >"$summary"
   echo "-- $nat --net=nat and $none --net=none sandboxes running; $(cut -d' ' -f1-3 /proc/loadavg) load"
+  # Each timed launch starts from the same state: the previous launch's veth torn down (--settle-links).
+  nat_cmd="$NSRUN --net=nat --subnet=$pool --subnet6=2001:db8:6e73::/64 -- true"
   ip netns exec "$ns" "$LAUNCH_BENCH" --no-progress --rounds "$rounds" --warmup "$warmup" --baseline unshare \
+    --settle-links nsr \
     --case "unshare=unshare -n true" \
     --case "nsrun-none=$NSRUN --net=none -- true" \
-    --case "nsrun-nat=$NSRUN --net=nat --subnet=$pool --subnet6=2001:db8:6e73::/64 -- true" \
+    --case "nsrun-nat=$nat_cmd" \
+    --case "nat-empty-host=$nat_cmd" --case-netns "nat-empty-host=/run/netns/$empty" \
     --summary "$summary" | sed -n '/^case /,/^$/p'
   nat_ms=$(awk -F'\t' '$1 == "nsrun-nat" { print $3 }' "$summary")
+  empty_ms=$(awk -F'\t' '$1 == "nat-empty-host" { print $3 }' "$summary")
   unshare_ms=$(awk -F'\t' '$1 == "unshare" { print $3 }' "$summary")
   [[ -n $first_nat ]] || { first_nat=$nat_ms; first_unshare=$unshare_ms; }
-  ratio=$(bench_calc "$nat_ms / $first_nat")
-  echo "   nsrun-nat ${ratio}x of the first level; unshare -n $(bench_fmt "$(bench_calc "$unshare_ms / $first_unshare")" 2)x"
+  ratio=$(bench_calc "$nat_ms / $empty_ms")
+  sequential=$(bench_calc "$nat_ms / $first_nat")
+  echo "   nsrun-nat $(bench_fmt "$ratio" 2)x the empty host's, $(bench_fmt "$sequential" 2)x the first level's;" \
+    "unshare -n $(bench_fmt "$(bench_calc "$unshare_ms / $first_unshare")" 2)x the first level's"
   if ((nat + none == 0)); then
     what="0 running"
     ((index == 0)) || what="0 running (again, after stopping them: drift)"
@@ -132,7 +151,7 @@ for level in $levels; do
   else
     what="$nat --net=nat + $none --net=none running ($((nat + none)) namespaces)"
   fi
-  level_rows[$index]="$what	$nat_ms	$ratio"
+  level_rows[$index]="$what	$nat_ms	$ratio	$sequential"
   if ((nat + none > max_total)); then max_total=$((nat + none)) max_index=$index; fi
   index=$((index + 1))
 done
@@ -140,8 +159,9 @@ set_population none 0
 set_population nat 0
 
 for ((i = 0; i < index; i++)); do
-  IFS=$'\t' read -r what ms ratio <<<"${level_rows[$i]}"
+  IFS=$'\t' read -r what ms ratio sequential <<<"${level_rows[$i]}"
   goal=
   ((i != max_index || max_total == 0)) || goal=$(bench_goal "$ratio" '<=' 1.3 "launch with $what, x empty host")
-  bench_row scale "\`nsrun --net=nat -- true\`, $what" "$(bench_fmt "$ms" 2) ms" "$(bench_fmt "$ratio" 2)x empty" "$goal"
+  bench_row scale "\`nsrun --net=nat -- true\`, $what" "$(bench_fmt "$ms" 2) ms" \
+    "$(bench_fmt "$ratio" 2)x empty host, $(bench_fmt "$sequential" 2)x level 0" "$goal"
 done

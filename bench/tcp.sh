@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TCP throughput out of a sandbox: bash bench/tcp.sh [--seconds 3] [--reps 3]
+# TCP throughput out of a sandbox: bash bench/tcp.sh [--seconds 3] [--reps 5]
 # (normally run by bench/run.sh, which passes NSRUN, BENCH_ROWS and BENCH_MISSED).
 #
 # Two labs of tests/lab/lab.sh (NAME-host with an uplink veth to NAME-inet, "the internet"), an iperf3 server
@@ -20,7 +20,7 @@ repo=$(cd "$here/.." && pwd)
 source "$here/common.sh"
 
 seconds=3
-reps=3
+reps=5
 while (($#)); do
   case $1 in
     --seconds) seconds=${2:?}; shift 2 ;;
