@@ -124,10 +124,11 @@ for level in $levels; do
   set_population none "$none"
   : >"$summary"
   echo "-- $nat --net=nat and $none --net=none sandboxes running; $(cut -d' ' -f1-3 /proc/loadavg) load"
-  # Each timed launch starts from the same state: the previous launch's veth torn down (--settle-links).
+  # Each timed launch starts from the same state: the previous launch's veth torn down (--settle-links); the
+  # order is shuffled each round, as a launch right after a NAT one pays part of its namespace's teardown.
   nat_cmd="$NSRUN --net=nat --subnet=$pool --subnet6=2001:db8:6e73::/64 -- true"
   ip netns exec "$ns" "$LAUNCH_BENCH" --no-progress --rounds "$rounds" --warmup "$warmup" --baseline unshare \
-    --settle-links nsr \
+    --settle-links nsr --shuffle \
     --case "unshare=unshare -n true" \
     --case "nsrun-none=$NSRUN --net=none -- true" \
     --case "nsrun-nat=$nat_cmd" \
