@@ -15,6 +15,7 @@
 #include "netsetup/host_routes.h"
 #include "netsetup/ipv6_forwarding.h"
 #include "netsetup/nat_rules.h"
+#include "netsetup/namespace_socket.h"
 #include "netsetup/netlink.h"
 #include "netsetup/netsetup.h"
 
@@ -158,24 +159,6 @@ private:
     bool committed_ = false;
 };
 
-// A NETLINK_ROUTE socket inside another process's network namespace: sockets stay in the namespace they were
-// created in, so the thread visits it only for the socket() call.
-NlSocket connect_in_namespace_of(int pidfd) {
-    const std::string doing = "entering the sandbox's network namespace";
-    UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!own) throw_errno(doing);
-    if (::setns(pidfd, CLONE_NEWNET) < 0) throw_errno(doing);
-    NlSocket socket;
-    try {
-        socket = connect_route_socket();
-    } catch (...) {
-        ::setns(own.get(), CLONE_NEWNET);
-        throw;
-    }
-    if (::setns(own.get(), CLONE_NEWNET) < 0) throw_errno("returning to the host's network namespace");
-    return socket;
-}
-
 Ipv6 gateway6() {
     static const Ipv6 gateway = *Ipv6::parse(kGateway6);
     return gateway;
@@ -270,7 +253,7 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
         add_address6(host.get(), host_index, gateway6(), lease.address6,
                      std::string("adding ") + kGateway6 + " to " + lease.host_link);
 
-    NlSocket sandbox = connect_in_namespace_of(pidfd);
+    NlSocket sandbox = connect_route_socket_in(pidfd);
     int eth0 = bring_up(sandbox.get(), "eth0");
     add_peer_address(sandbox.get(), eth0, lease.address, lease.gateway, "adding " + lease.address.str() + " to eth0");
     add_default_route(sandbox.get(), eth0, lease.gateway);
