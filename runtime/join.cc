@@ -112,15 +112,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw_errno("creating the sync channel");
     UniqueFd parent_end(pair[0]), child_end(pair[1]);
 
-    ChildPlan plan{};
-    plan.supervised = forwarded_signals();
-    sigset_t blocked = plan.supervised;
-    sigaddset(&blocked, SIGCHLD);
-    if (::sigprocmask(SIG_BLOCK, &blocked, &plan.program_sigmask) < 0) throw_errno("blocking signals");
-    plan.argv = argv.pointers.data();
-    plan.envp = envp.pointers.data();
-    plan.search_path = search_path.c_str();
-    plan.channel_fd = child_end.get();
+    ChildPlan plan = program_plan(argv, envp, search_path, child_end.get());
     plan.seccomp = &spec.seccomp;
     plan.capabilities = CapabilitySet{};
     plan.switch_identity = spec.identity.has_value();

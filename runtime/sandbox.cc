@@ -64,17 +64,7 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) throw_errno("creating the sync channel");
     UniqueFd parent_end(pair[0]), child_end(pair[1]);
 
-    // Blocked from before clone() on: the supervisor and the sandbox's init take them with sigwaitinfo(), so
-    // none is lost between clone() and the first wait, and none kills nsrun with its default action.
-    ChildPlan plan{};
-    plan.supervised = forwarded_signals();
-    sigset_t blocked = plan.supervised;
-    sigaddset(&blocked, SIGCHLD);
-    if (::sigprocmask(SIG_BLOCK, &blocked, &plan.program_sigmask) < 0) throw_errno("blocking signals");
-    plan.argv = argv.pointers.data();
-    plan.envp = envp.pointers.data();
-    plan.search_path = search_path.c_str();
-    plan.channel_fd = child_end.get();
+    ChildPlan plan = program_plan(argv, envp, search_path, child_end.get());
     plan.resolv_conf = spec.resolv_conf ? spec.resolv_conf->c_str() : nullptr;
     plan.resolv_conf_size = spec.resolv_conf ? spec.resolv_conf->size() : 0;
     plan.wait_for_ids = spec.new_user;

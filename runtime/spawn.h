@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+#include "runtime/child.h"
+
 namespace nsrun::runtime {
 
 inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -36,6 +39,23 @@ inline std::string search_path_of(const std::vector<std::string>& env) {
     for (const auto& entry : env)
         if (entry.starts_with("PATH=")) return entry.substr(5);
     return kDefaultPath;
+}
+
+// The part of a ChildPlan every start shares. The forwarded signals and SIGCHLD are blocked from here on:
+// the supervisor and the sandbox's init take them with sigwaitinfo(), so none is lost between clone() and the
+// first wait, and none kills nsrun with its default action; the program gets the caller's mask back.
+inline ChildPlan program_plan(const CStrings& argv, const CStrings& envp, const std::string& search_path,
+                              int channel) {
+    ChildPlan plan{};
+    plan.supervised = forwarded_signals();
+    sigset_t blocked = plan.supervised;
+    sigaddset(&blocked, SIGCHLD);
+    if (::sigprocmask(SIG_BLOCK, &blocked, &plan.program_sigmask) < 0) throw_errno("blocking signals");
+    plan.argv = argv.pointers.data();
+    plan.envp = envp.pointers.data();
+    plan.search_path = search_path.c_str();
+    plan.channel_fd = channel;
+    return plan;
 }
 
 // clone3 gives a pidfd, so every later signal and wait names this child and never a recycled pid.
