@@ -3,12 +3,15 @@
 #
 # Builds nsrun and launch_bench if needed, runs the parts below (each in throwaway network namespaces of its
 # own; the machine's own network namespace is never touched), and closes with one table of medians, ratios and
-# goals, with the machine at the top (--markdown: as a markdown table README can quote). The parts:
-#   launch   launch latency of nsrun and its alternatives (below)                              ~5 min (firejail)
-#   scale    `nsrun --net=nat -- true` with 0, 100, 250 sandboxes running (bench/scale.sh)     ~1 min
+# goals, with the machine at the top (--markdown: as a markdown table README can quote). The parts, with
+# their time on a 2-core machine (about 8 minutes in all; --quick about 2):
+#   launch   launch latency of nsrun and its alternatives (below)                              ~30 s
+#   scale    `nsrun --net=nat -- true` with 0, 100, 250 sandboxes running (bench/scale.sh)     ~4 min
 #   burst    200 `nsrun --net=nat -- true` at once (bench/burst.sh)                            ~30 s
-#   tcp      TCP through --net=nat vs routed without NAT vs slirp4netns (bench/tcp.sh)          ~1 min
-#   memory   nsrun's peak RSS while it supervises, vs bwrap and firejail (bench/memory.sh)     ~30 s
+#   tcp      TCP through --net=nat vs routed without NAT vs slirp4netns (bench/tcp.sh)          ~1.5 min
+#   memory   nsrun's peak RSS while it supervises, vs bwrap and firejail (bench/memory.sh)     ~40 s
+# Anything else running on the machine shows up as noise: the load average is printed at both ends, and a
+# record for README wants a quiet machine.
 #
 # The launch part makes a throwaway "bench host" network namespace with a dummy uplink
 # (198.51.100.2/24, default route via 198.51.100.1; no packet has to flow to time a launch; a veth end stands in
@@ -29,7 +32,7 @@
 #
 # Options:
 #   --parts LIST       comma-separated parts to run (default: launch,scale,burst,tcp,memory)
-#   --skip LIST        parts not to run, e.g. --skip launch (the slow firejail case is in it)
+#   --skip LIST        parts not to run, e.g. --skip scale
 #   --quick            fewer rounds everywhere (~2 min in all): for a look, not for the record
 #   --markdown         print the closing table as markdown
 #   --rounds N         timed rounds for the fast cases of the launch part (default 200)
