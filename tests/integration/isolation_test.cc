@@ -684,30 +684,30 @@ ipcrm -m "$id"
     EXPECT_THAT(r.out, ::testing::EndsWith("unshared:\n")) << r.Describe();
 }
 
+// The host's namespaces are read by the same shell that then runs nsrun, so both sets are alive at once: an
+// id read from a namespace that had already ended could be reused by the sandbox's (namespace ids are inode
+// numbers), and `ip netns exec` gives every command a mount namespace of its own that ends with it.
 TEST_F(IsolationTest, UnshareListGivesNewNamespaces) {
     const std::string script = "for n in uts ipc cgroup time user pid mnt net; do readlink /proc/self/ns/$n; done";
-    Result host = lab().Host({"sh", "-c", script});
-    ASSERT_EQ(host.status, 0) << host.Describe();
-    auto host_ns = Lines(host.out);
-    ASSERT_EQ(host_ns.size(), 8u);
-    Result plain = Sh({}, script);
-    ASSERT_EQ(plain.status, 0) << plain.Describe();
-    auto plain_ns = Lines(plain.out);
-    ASSERT_EQ(plain_ns.size(), 8u);
+    auto host_and_sandbox = [&](const std::string& flags) {
+        Result r = lab().Host({"sh", "-c", script + "; " + NSRUN_BIN + " " + flags + " -- sh -c '" + script + "'"});
+        EXPECT_EQ(r.status, 0) << r.Describe();
+        auto lines = Lines(r.out);
+        EXPECT_EQ(lines.size(), 16u) << r.Describe();
+        lines.resize(16);
+        return std::pair(std::vector<std::string>(lines.begin(), lines.begin() + 8),
+                         std::vector<std::string>(lines.begin() + 8, lines.end()));
+    };
+    auto [host_ns, plain_ns] = host_and_sandbox("");
     for (size_t i = 0; i < 5; ++i) EXPECT_EQ(plain_ns[i], host_ns[i]) << "shared by default";
     for (size_t i = 5; i < 8; ++i) EXPECT_NE(plain_ns[i], host_ns[i]) << "always new";
-    Result all = Sh({"--unshare=all"}, script);
-    ASSERT_EQ(all.status, 0) << all.Describe();
-    auto all_ns = Lines(all.out);
-    ASSERT_EQ(all_ns.size(), 8u);
-    for (size_t i = 0; i < 8; ++i) EXPECT_NE(all_ns[i], host_ns[i]) << all_ns[i];
-    Result some = Sh({"--unshare=uts,ipc"}, script);
-    auto some_ns = Lines(some.out);
-    ASSERT_EQ(some_ns.size(), 8u) << some.Describe();
-    EXPECT_NE(some_ns[0], host_ns[0]);
-    EXPECT_NE(some_ns[1], host_ns[1]);
-    EXPECT_EQ(some_ns[2], host_ns[2]);
-    EXPECT_EQ(some_ns[4], host_ns[4]);
+    auto [host_all, all_ns] = host_and_sandbox("--unshare=all");
+    for (size_t i = 0; i < 8; ++i) EXPECT_NE(all_ns[i], host_all[i]) << all_ns[i];
+    auto [host_some, some_ns] = host_and_sandbox("--unshare=uts,ipc");
+    EXPECT_NE(some_ns[0], host_some[0]);
+    EXPECT_NE(some_ns[1], host_some[1]);
+    EXPECT_EQ(some_ns[2], host_some[2]);
+    EXPECT_EQ(some_ns[4], host_some[4]);
     Result bad = lab().RunNsrun({"--unshare=bogus", "--", "true"});
     EXPECT_EQ(bad.status, 125) << bad.Describe();
     EXPECT_TRUE(IsOneNsrunErrorLine(bad.err));
