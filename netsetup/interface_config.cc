@@ -75,17 +75,24 @@ std::string mac_text(std::string_view bytes) {
     return text;
 }
 
+// Two lower-case hex digits as one byte.
+std::optional<char> hex_byte(std::string_view two) {
+    unsigned value = 0;
+    for (char c : two) {
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0) return std::nullopt;
+        value = value * 16 + unsigned(digit);
+    }
+    return char(value);
+}
+
 std::optional<std::string> mac_bytes(std::string_view text) {
     std::string bytes;
     for (size_t i = 0; i < text.size(); i += 3) {
         if (i + 2 > text.size() || (i + 2 < text.size() && text[i + 2] != ':')) return std::nullopt;
-        unsigned value = 0;
-        for (char c : text.substr(i, 2)) {
-            int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (digit < 0) return std::nullopt;
-            value = value * 16 + unsigned(digit);
-        }
-        bytes += char(value);
+        auto byte = hex_byte(text.substr(i, 2));
+        if (!byte) return std::nullopt;
+        bytes += *byte;
     }
     return bytes;
 }
@@ -104,13 +111,9 @@ std::optional<std::string> bytes_of_hex(std::string_view text) {
     if (text.size() % 2) return std::nullopt;
     std::string bytes;
     for (size_t i = 0; i < text.size(); i += 2) {
-        unsigned value = 0;
-        for (char c : text.substr(i, 2)) {
-            int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (digit < 0) return std::nullopt;
-            value = value * 16 + unsigned(digit);
-        }
-        bytes += char(value);
+        auto byte = hex_byte(text.substr(i, 2));
+        if (!byte) return std::nullopt;
+        bytes += *byte;
     }
     return bytes;
 }
