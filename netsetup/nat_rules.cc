@@ -506,26 +506,19 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "add rule " + forward + " iifname " + veths + " oifname " + veths + " ct status dnat accept\n";
         s += "add rule " + forward + " iifname " + veths + " oifname " + veths + isolated;
     }
-    for (const Ipv4Cidr& pool : change.pools) {
-        // The counter may be left over without its rule (someone flushed the chain): add-delete-create makes a
-        // fresh one in either case, while a counter that a racing installer's rule already uses refuses the
-        // delete (EBUSY), failing the whole transaction instead of duplicating the rule.
-        std::string counter = pool_counter_name(pool);
+    // The counter may be left over without its rule (someone flushed the chain): add-delete-create makes a
+    // fresh one in either case, while a counter that a racing installer's rule already uses refuses the
+    // delete (EBUSY), failing the whole transaction instead of duplicating the rule. Traffic between two
+    // sandboxes (out through another nsr*) keeps its source address.
+    auto masquerade_pool = [&](const char* address_family, const std::string& pool, const std::string& counter) {
         s += "add counter " + table + " " + counter + "\n";
         s += "delete counter " + table + " " + counter + "\n";
         s += "create counter " + table + " " + counter + "\n";
-        // Traffic between two sandboxes (out through another nsr*) keeps its source address.
-        s += "add rule " + table + " " + std::string(kPostrouting) + " ip saddr " + pool.str() + " oifname != " +
-             veths + " counter name " + quoted(counter) + " masquerade\n";
-    }
-    for (const Ipv6Cidr& pool : change.pools6) {
-        std::string counter = pool6_counter_name(pool);
-        s += "add counter " + table + " " + counter + "\n";
-        s += "delete counter " + table + " " + counter + "\n";
-        s += "create counter " + table + " " + counter + "\n";
-        s += "add rule " + table + " " + std::string(kPostrouting) + " ip6 saddr " + pool.str() + " oifname != " +
-             veths + " counter name " + quoted(counter) + " masquerade\n";
-    }
+        s += "add rule " + table + " " + std::string(kPostrouting) + " " + address_family + " saddr " + pool +
+             " oifname != " + veths + " counter name " + quoted(counter) + " masquerade\n";
+    };
+    for (const Ipv4Cidr& pool : change.pools) masquerade_pool("ip", pool.str(), pool_counter_name(pool));
+    for (const Ipv6Cidr& pool : change.pools6) masquerade_pool("ip6", pool.str(), pool6_counter_name(pool));
     // One chain per family, so that its existence alone (which a flush keeps) says nsrun turned that family's
     // forwarding on; an inet chain sees both families and must not stop forwarding the host did before nsrun.
     auto guard = [&](std::string_view chain, std::string_view comment, std::string_view family,
