@@ -43,14 +43,15 @@ protected:
     }
 
     // Upload (sandbox -> internet) then download, `seconds` each. iperf3's server runs one test at a time and
-    // needs a moment after one before it takes the next ("the server is busy running a test"): a client told
-    // so tries again, at most 10 times, 0.3 s apart.
+    // needs a moment after one before it takes the next: it answers "the server is busy running a test", or
+    // resets the connection. A client refused so tries again, at most 10 times, 0.3 s apart.
     static std::string Measure(int seconds) {
         const std::string t = std::to_string(seconds);
         return "run() { for i in 1 2 3 4 5 6 7 8 9 10; do "
                "out=$(iperf3 -f k -t " + t + " \"$@\" -c 198.51.100.1 -p 5201 2>&1) && "
                "{ echo \"$out\" | grep receiver; return 0; }; "
-               "case $out in *busy*) sleep 0.3 ;; *) echo \"$out\"; return 1 ;; esac; done; return 1; }; "
+               "case $out in *busy*|*'unable to connect'*) sleep 0.3 ;; *) echo \"$out\"; return 1 ;; esac; done; "
+               "echo \"$out\"; return 1; }; "
                "run && run -R";
     }
 
