@@ -144,6 +144,8 @@ TEST_F(EgressTest, LaunchesChangeNoRuleAndLeaveNothingBehind) {
     ASSERT_EQ(first.status, 0) << first.Describe();
     const std::string rules = Rules(lab());
     EXPECT_THAT(rules, HasSubstr("iifgroup 28275 accept"));
+    // The first sandbox's veth goes with its namespace, which the kernel tears down in the background.
+    ASSERT_TRUE(Eventually([&] { return lab().NsrLinks().empty(); }, 5s));
     // Concurrent sandboxes, one with --allow-host, and one killed with SIGKILL: the ruleset stays the same.
     Process plain(lab().Nsrun(Nat({"sh", "-c", "echo ready; exec sleep 20"})));
     Process allowed(lab().Nsrun(Nat({"sh", "-c", "echo ready; exec sleep 20"}, {"--allow-host"})));
