@@ -66,6 +66,18 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     return spec;
 }
 
+// When the sandbox failed first (a --bind source missing, say), the network step fails only as a consequence
+// (the namespace is gone): the sandbox's own report names the cause.
+template <typename Step>
+void preferring_sandbox_failure(nsrun::runtime::Sandbox& sandbox, Step step) {
+    try {
+        step();
+    } catch (const nsrun::Error&) {
+        sandbox.throw_child_failure();
+        throw;
+    }
+}
+
 int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.net == NetMode::nat && ::geteuid() != 0)
         nsrun::fail("--net=nat", "needs root (CAP_NET_ADMIN on the host) to create the veth and NAT rules; "
@@ -92,24 +104,17 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
                                    "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
         if (options.ipv6) nat.pool6 = options.subnet6;
         nat.allow_host = options.allow_host;
-        try {
+        preferring_sandbox_failure(sandbox, [&] {
             network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
             if (options.rate) nsrun::net::limit_rate(network->lease(), sandbox.pidfd(), *options.rate, log);
             published.install(network->lease(), log);
-        } catch (const nsrun::Error&) {
-            sandbox.throw_child_failure();
-            throw;
-        }
+        });
     }
-    if (options.net == NetMode::move) {
-        try {
+    if (options.net == NetMode::move)
+        preferring_sandbox_failure(sandbox, [&] {
             moved.emplace(nsrun::net::MovedInterface::attach(
                 sandbox.pid(), {options.move_interface, options.addresses, options.gateway}, log));
-        } catch (const nsrun::Error&) {
-            sandbox.throw_child_failure();
-            throw;
-        }
-    }
+        });
     if (name) {
         name->publish(nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
                                                 network ? &network->lease() : nullptr));
