@@ -60,7 +60,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
                                                    "only your own ids exist in the sandbox)");
     }
     spec.env = program_environment(options, spec.identity);
-    if (options.net == NetMode::nat)
+    if (options.net == NetMode::nat || !options.dns.empty())
         spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
     spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp);
     return spec;
@@ -103,6 +103,8 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         nsrun::net::NatOptions nat{options.subnet,
                                    "nsrun pid " + std::to_string(::getpid()) + ": " + options.command.front()};
         if (options.ipv6) nat.pool6 = options.subnet6;
+        for (const auto& server : options.dns)
+            if (server.needs_ipv6 && !nat.ipv6_needed_by) nat.ipv6_needed_by = "--dns " + server.address;
         nat.allow_host = options.allow_host;
         preferring_sandbox_failure(sandbox, [&] {
             network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);

@@ -14,12 +14,6 @@
 namespace nsrun::cli {
 namespace {
 
-Ipv4 parse_dns(const std::string& text) {
-    auto address = Ipv4::parse(text);
-    if (!address) fail("--dns " + text, "not an IPv4 address");
-    return *address;
-}
-
 Ipv4Cidr parse_subnet(const std::string& text, const std::string& origin) {
     auto cidr = Ipv4Cidr::parse(text);
     if (!cidr) fail(origin + " " + text, "not an IPv4 network in CIDR form with no host bits set (e.g. 10.201.0.0/16)");
@@ -213,7 +207,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
                    "none: only loopback (the default; works without root); nat: eth0 with a private address, a "
                    "default route and NAT to what the host reaches (root); host: the host's network")
         ->type_name("MODE");
-    app.add_option("--dns", dns, "Name server for the sandbox (repeatable; --net=nat only)")
+    app.add_option("--dns", dns, "Name server for the sandbox, IPv4 or IPv6 (repeatable; --net=nat or move)")
         ->type_name("IP")
         ->allow_extra_args(false);
     app.add_option_function<std::string>("--subnet", [&](const std::string& value) { subnet = value; },
@@ -292,8 +286,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (command.front().empty()) fail("usage", "the program name is empty");
 
     options.command = std::move(command);
-    for (const auto& server : dns) options.dns.push_back(parse_dns(server));
-    if (!options.dns.empty() && options.net != NetMode::nat) fail("--dns", "only with --net=nat");
+    for (const auto& server : dns) options.dns.push_back(net::parse_name_server(server));
+    if (!options.dns.empty() && options.net != NetMode::nat && options.net != NetMode::move)
+        fail("--dns", "only with --net=nat or --net=move:IFACE");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
     if (subnet6 && options.net != NetMode::nat) fail("--subnet6", "only with --net=nat");
@@ -309,6 +304,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (ipv6) {
         options.ipv6 = parse_on_off("--ipv6", *ipv6);
         if (!nat) fail("--ipv6", "only with --net=nat");
+        if (!options.ipv6)
+            for (const auto& server : options.dns)
+                if (server.needs_ipv6)
+                    fail("--dns " + server.address, "an IPv6 name server needs the sandbox's IPv6 (--ipv6=off)");
     }
     if (options.allow_host && !nat) fail("--allow-host", "only with --net=nat");
     if (nat) {

@@ -19,7 +19,7 @@ enum class NetMode { none, nat, host, move };
 
 struct Options {
     NetMode net = NetMode::none;
-    std::vector<Ipv4> dns;
+    std::vector<net::NameServer> dns;         // --dns, nat or move
     Ipv4Cidr subnet;
     Ipv6Cidr subnet6;                         // --subnet6 / NSRUN_SUBNET6 / subnet6 =; nat with ipv6 only
     std::vector<net::PortMapping> publish;   // -p, nat only

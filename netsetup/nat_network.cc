@@ -215,6 +215,8 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
             if (lease.mtu < 1280) ipv4_only = "the link's MTU " + std::to_string(lease.mtu) + " is below IPv6's 1280";
             else if (mtu6 < lease.mtu) route_mtu6 = std::max(mtu6, 1280u);
         }
+        if (!ipv4_only.empty() && options.ipv6_needed_by)
+            fail(*options.ipv6_needed_by, "the sandbox would have no IPv6: " + ipv4_only);
         if (!ipv4_only.empty()) {
             pool6.reset();
             log.step("IPv4 only: " + ipv4_only);

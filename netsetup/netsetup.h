@@ -17,6 +17,7 @@
 #include "base/ip_address.h"
 #include "base/ipv6_address.h"
 #include "base/step_log.h"
+#include "netsetup/network_options.h"
 
 namespace nsrun::net {
 
@@ -33,6 +34,9 @@ struct NatOptions {
     std::optional<Ipv6Cidr> pool6 = std::nullopt;
     // Lets the sandbox reach the host's own services; without it only DNS (port 53) and replies get in.
     bool allow_host = false;
+    // What needs the sandbox's IPv6 (e.g. "--dns 2001:db8::53"): where the host has none, the launch fails
+    // rather than going IPv4 only.
+    std::optional<std::string> ipv6_needed_by = std::nullopt;
 };
 
 struct NatLease {
@@ -76,7 +80,7 @@ struct ResolverFiles {
     std::string etc_resolv_conf;                       // /etc/resolv.conf
     std::optional<std::string> systemd_resolv_conf;    // /run/systemd/resolve/resolv.conf (resolved's upstreams)
 };
-std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<Ipv4>& dns_servers);
+std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<NameServer>& dns_servers);
 ResolverFiles read_host_resolver_files();
 
 }  // namespace nsrun::net

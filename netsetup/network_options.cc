@@ -81,6 +81,16 @@ InterfaceAddress parse_interface_address(std::string_view text) {
     return InterfaceAddress{*address, unsigned(*prefix)};
 }
 
+NameServer parse_name_server(std::string_view text) {
+    const std::string doing = "--dns " + std::string(text);
+    if (auto v4 = Ipv4::parse(text)) return NameServer{v4->str(), false};
+    auto v6 = Ipv6::parse(text);
+    if (!v6) fail(doing, "not an IPv4 or IPv6 address");
+    if (Ipv6Cidr{*Ipv6::parse("fe80::"), 10}.contains(*v6))
+        fail(doing, "a link-local server is reachable only on the host's own link, which the sandbox is not on");
+    return NameServer{v6->str(), *v6 != *Ipv6::parse("::1")};
+}
+
 std::string parse_sandbox_name(std::string_view text) {
     const std::string doing = "--name " + std::string(text);
     if (text.empty() || text.size() > 32) fail(doing, "a name has 1 to 32 characters");

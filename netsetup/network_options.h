@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/ip_address.h"
+#include "base/ipv6_address.h"
 
 namespace nsrun::net {
 
@@ -35,6 +36,15 @@ struct InterfaceAddress {
     friend bool operator==(const InterfaceAddress&, const InterfaceAddress&) = default;
 };
 InterfaceAddress parse_interface_address(std::string_view text);
+
+// --dns=IP: a name server for the sandbox's resolv.conf, IPv4 or IPv6 (inet_pton's syntax, no zone).
+struct NameServer {
+    std::string address;      // as resolv.conf takes it (canonical form)
+    bool needs_ipv6 = false;  // an IPv6 server beyond the sandbox's own loopback: reached only over IPv6 NAT
+    friend bool operator==(const NameServer&, const NameServer&) = default;
+};
+// Link-local IPv6 is refused: it needs a zone, and the sandbox has no link of the host's to name.
+NameServer parse_name_server(std::string_view text);
 
 // --name=NAME: letters, digits, '-', '_', '.', 1 to 32 characters, not starting with '.' or '-' (it becomes a
 // file name under /run/netns, where `ip netns` looks).

@@ -75,11 +75,11 @@ std::optional<std::string> read_file(const char* path) {
 
 }  // namespace
 
-std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<Ipv4>& dns_servers) {
+std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<NameServer>& dns_servers) {
     ResolverFile etc = parse(host.etc_resolv_conf);
     if (!dns_servers.empty()) {
         std::vector<std::string> servers;
-        for (Ipv4 server : dns_servers) servers.push_back(server.str());
+        for (const auto& server : dns_servers) servers.push_back(server.address);
         return render(etc.other_lines, servers, "from --dns");
     }
     // No name server at all means 127.0.0.1 to glibc: loopback too.

@@ -1,4 +1,5 @@
-// Every parser of one option value: addresses, CIDRs, port specs, rates, names, capabilities, rlimits, mounts.
+// Every parser of one option value: addresses, CIDRs, name servers, port specs, rates, names, capabilities,
+// rlimits, mounts.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,6 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tolerate_errors([&] {
         auto mapping = nsrun::net::parse_port_mapping(text);
         if (nsrun::net::parse_port_mapping(mapping.str()) != mapping) __builtin_trap();
+    });
+    tolerate_errors([&] {
+        // The canonical form is what resolv.conf gets: it must parse back to itself.
+        auto server = nsrun::net::parse_name_server(text);
+        if (nsrun::net::parse_name_server(server.address) != server) __builtin_trap();
     });
     tolerate_errors([&] { nsrun::net::parse_rate(text); });
     tolerate_errors([&] { nsrun::net::parse_interface_address(text); });

@@ -155,6 +155,31 @@ TEST_F(Ipv6Test, HostWithoutAnIpv6DefaultRouteGivesIpv4Only) {
     EXPECT_EQ(Sysctl(lab(), "net.ipv6.conf.all.forwarding"), "0");
 }
 
+TEST_F(Ipv6Test, AnIpv6NameServerAloneResolvesThroughIpv6Nat) {
+    Result r = lab().RunNsrun(DualStack({"sh", "-c", "grep ^nameserver /etc/resolv.conf; echo ==; "
+                                                     "curl -4 -sS --max-time 10 http://example.com/"},
+                                        {"--dns=2001:db8:1:0::53"}));
+    ASSERT_EQ(r.status, 0) << r.Describe();
+    // The only server is the lab's IPv6 one, in its canonical form: example.com's A record came over IPv6.
+    EXPECT_EQ(r.out.substr(0, r.out.find("==")), "nameserver 2001:db8:1::53\n") << r.out;
+    EXPECT_THAT(r.out, HasSubstr("Example Domain"));
+}
+
+TEST_F(Ipv6Test, AnIpv6NameServerOnAHostWithoutIpv6Is125AndChangesNothing) {
+    ASSERT_EQ(lab().Host({"ip", "-6", "route", "del", "default"}).status, 0);
+    std::string before = lab().NftRuleset();
+    Result r = lab().RunNsrun(DualStack({"true"}, {"--dns=198.51.100.53", "--dns=2001:db8:1::53"}));
+    EXPECT_EQ(r.status, 125) << r.Describe();
+    EXPECT_TRUE(IsOneNsrunErrorLine(r.err)) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--dns 2001:db8:1::53: the sandbox would have no IPv6: the host has no IPv6 "
+                                 "default route"));
+    EXPECT_EQ(lab().NftRuleset(), before);
+    EXPECT_TRUE(lab().NsrLinks().empty());
+    // An IPv4 server alone is fine there: the sandbox goes IPv4 only.
+    Result v4 = lab().RunNsrun(DualStack({"true"}, {"--dns=198.51.100.53"}));
+    EXPECT_EQ(v4.status, 0) << v4.Describe();
+}
+
 TEST_F(Ipv6Test, PoolOverlappingAnIpv6RouteIsRefusedAndNothingChanges) {
     ASSERT_EQ(lab().Host({"ip", "-6", "route", "add", "2001:db8:6e73::/48", "dev", "uplink"}).status, 0);
     std::string before = lab().NftRuleset();

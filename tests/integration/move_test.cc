@@ -174,6 +174,28 @@ TEST_F(MoveTest, TheSandboxGetsTheInterfaceAloneAndTheHostGetsItBackAsItWas) {
     EXPECT_EQ(RecordPath(), "") << "the record goes once the interface is restored";
 }
 
+// The management network has its own resolver, which the host's resolv.conf does not name.
+TEST_F(MoveTest, DnsNamesTheManagementNetworksResolverInsideOnly) {
+    Process dns(Argv{"ip", "netns", "exec", mgmt_, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+                     "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=203.0.113.1",
+                     "--host-record=mgmt.example,203.0.113.1", "--user=root", "--group=root",
+                     "--pid-file=" + lab().dir() + "/mgmt-dns.pid"});
+    ASSERT_TRUE(Eventually(
+        [&] { return Contains(RunCmd({"ip", "netns", "exec", mgmt_, "ss", "-Hlnu", "src", "203.0.113.1:53"}, 5s).out, ":53"); },
+        5s));
+    const std::string host_resolv_conf = lab().Host({"cat", "/etc/resolv.conf"}).out;
+    Argv args{"--dns=203.0.113.1"};
+    for (const auto& word : Move({"sh", "-c", "grep ^nameserver /etc/resolv.conf; "
+                                              "curl -sS --max-time 10 http://mgmt.example:8080/hello.txt"}))
+        args.push_back(word);
+    Result r = lab().RunNsrun(args);
+    ASSERT_EQ(r.status, 0) << r.Describe();
+    EXPECT_EQ(Lines(r.out).at(0), "nameserver 203.0.113.1") << r.out;
+    EXPECT_THAT(r.out, HasSubstr(kToken)) << "mgmt.example resolved by the management network's own server";
+    EXPECT_EQ(lab().Host({"cat", "/etc/resolv.conf"}).out, host_resolv_conf) << "the host's file is unchanged";
+    EXPECT_EQ(NicSnapshot(), before_);
+}
+
 TEST_F(MoveTest, AnInterfaceTheProgramRenamedAndChangedComesBackAsItWas) {
     Result r = lab().RunNsrun({"--net=move:nic0", "--cap-add=net_admin", "--", "sh", "-c",
                                "ip link set nic0 down && ip link set nic0 name renamed && "

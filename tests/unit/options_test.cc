@@ -63,10 +63,16 @@ TEST(Options, DoubleDashEndsOptions) {
 }
 
 TEST(Options, RepeatedDns) {
-    auto result = parse({"--net=nat", "--dns=198.51.100.53", "--dns", "203.0.113.1", "dig"});
-    ASSERT_EQ(result.options.dns.size(), 2u);
-    EXPECT_EQ(result.options.dns[1].str(), "203.0.113.1");
+    auto result = parse({"--net=nat", "--dns=198.51.100.53", "--dns", "2001:DB8:0::53", "dig"});
+    EXPECT_THAT(result.options.dns, ElementsAre(net::NameServer{"198.51.100.53", false},
+                                                net::NameServer{"2001:db8::53", true}));
     EXPECT_THAT(result.options.command, ElementsAre("dig"));
+    // A resolver of the sandbox's own on its loopback needs no IPv6 NAT, so --ipv6=off does not refuse it.
+    EXPECT_THAT(parse({"--net=nat", "--ipv6=off", "--dns=::1", "--dns=127.0.0.1", "x"}).options.dns,
+                ElementsAre(net::NameServer{"::1", false}, net::NameServer{"127.0.0.1", false}));
+    // With a moved interface the program's network is its own: the resolver too.
+    EXPECT_THAT(parse({"--net=move:ens19", "--dns=192.0.2.53", "x"}).options.dns,
+                ElementsAre(net::NameServer{"192.0.2.53", false}));
 }
 
 TEST(Options, SubnetPrecedence) {
@@ -125,12 +131,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--net=bogus", "x"}, {}, {}, "must be none, nat, host or move:IFACE"},
         BadInput{{"--net=", "x"}, {}, {}, "--net"},
         BadInput{{"--net"}, {}, {}, "--net"},
-        BadInput{{"--net=nat", "--dns=999.1.1.1", "x"}, {}, {}, "--dns 999.1.1.1: not an IPv4 address"},
-        BadInput{{"--net=nat", "--dns=1.2.3", "x"}, {}, {}, "not an IPv4 address"},
-        BadInput{{"--net=nat", "--dns=01.2.3.4", "x"}, {}, {}, "not an IPv4 address"},
-        BadInput{{"--net=nat", "--dns=abc", "x"}, {}, {}, "not an IPv4 address"},
-        BadInput{{"--dns=198.51.100.53", "x"}, {}, {}, "--dns: only with --net=nat"},
-        BadInput{{"--net=host", "--dns=198.51.100.53", "x"}, {}, {}, "--dns: only with --net=nat"},
+        BadInput{{"--net=nat", "--dns=999.1.1.1", "x"}, {}, {}, "--dns 999.1.1.1: not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=1.2.3", "x"}, {}, {}, "not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=01.2.3.4", "x"}, {}, {}, "not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=abc", "x"}, {}, {}, "not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=[2001:db8::53]", "x"}, {}, {}, "not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=fe80::1%eth0", "x"}, {}, {}, "not an IPv4 or IPv6 address"},
+        BadInput{{"--net=nat", "--dns=fe80::53", "x"}, {}, {}, "--dns fe80::53: a link-local server"},
+        BadInput{{"--net=nat", "--ipv6=off", "--dns=2001:db8::53", "x"}, {}, {},
+                 "--dns 2001:db8::53: an IPv6 name server needs the sandbox's IPv6 (--ipv6=off)"},
+        BadInput{{"--dns=198.51.100.53", "x"}, {}, {}, "--dns: only with --net=nat or --net=move:IFACE"},
+        BadInput{{"--net=host", "--dns=198.51.100.53", "x"}, {}, {}, "--dns: only with --net=nat or --net=move"},
         BadInput{{"--subnet=203.0.113.0/24", "x"}, {}, {}, "--subnet: only with --net=nat"},
         BadInput{{"--net=nat", "--subnet=10.0.0.0/33", "x"}, {}, {}, "--subnet 10.0.0.0/33"},
         BadInput{{"--net=nat", "--subnet=10.0.0.1/24", "x"}, {}, {}, "no host bits set"},

@@ -9,7 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::vector<Ipv4> none;
+std::vector<NameServer> none;
 
 TEST(SandboxResolvConf, HostFileWorksAsIs) {
     EXPECT_FALSE(sandbox_resolv_conf({"nameserver 198.51.100.53\nsearch example\n", std::nullopt}, none));
@@ -17,9 +17,9 @@ TEST(SandboxResolvConf, HostFileWorksAsIs) {
 
 TEST(SandboxResolvConf, DnsFlagReplacesServersAndKeepsSearch) {
     auto text = sandbox_resolv_conf({"nameserver 127.0.0.53\nsearch lab.example\noptions edns0\n", std::nullopt},
-                                    {*Ipv4::parse("198.51.100.53"), *Ipv4::parse("203.0.113.9")});
+                                    {parse_name_server("198.51.100.53"), parse_name_server("2001:db8::53")});
     ASSERT_TRUE(text);
-    EXPECT_THAT(*text, HasSubstr("nameserver 198.51.100.53\nnameserver 203.0.113.9\n"));
+    EXPECT_THAT(*text, HasSubstr("nameserver 198.51.100.53\nnameserver 2001:db8::53\n"));
     EXPECT_THAT(*text, HasSubstr("search lab.example\n"));
     EXPECT_THAT(*text, HasSubstr("options edns0\n"));
     EXPECT_EQ(text->find("127.0.0.53"), std::string::npos);
@@ -61,7 +61,7 @@ TEST(SandboxResolvConf, StubWithoutUpstreamsSaysWhatToPass) {
 
 TEST(SandboxResolvConf, EmptyHostFileMeansLoopback) {
     EXPECT_THROW(sandbox_resolv_conf({"", std::nullopt}, none), Error);
-    EXPECT_TRUE(sandbox_resolv_conf({"", std::nullopt}, {*Ipv4::parse("198.51.100.53")}));
+    EXPECT_TRUE(sandbox_resolv_conf({"", std::nullopt}, {parse_name_server("198.51.100.53")}));
 }
 
 }  // namespace
