@@ -97,7 +97,7 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     std::optional<nsrun::net::MovedInterface> moved;
     nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
     // After the clone (the child must not inherit the ports) and before the host changes at all.
-    nsrun::net::PublishedPorts published = nsrun::net::PublishedPorts::reserve(options.publish, log);
+    nsrun::net::PublishedPorts published = nsrun::net::PublishedPorts::reserve(options.publish, options.ipv6, log);
     std::optional<nsrun::net::NatNetwork> network;
     if (options.net == NetMode::nat) {
         nsrun::net::NatOptions nat{options.subnet,

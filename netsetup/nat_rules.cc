@@ -26,12 +26,11 @@
 //       meta nfproto ipv6 iifname != "nsr*" oifname != "nsr*" drop }                   on IPv6 forwarding
 //   }
 //   + at the top of every other drop-policy forward chain of family ip, ip6 or inet (IPv6 only for
-//     dual-stack launches; in inet chains each pair is restricted with meta nfproto to its family):
+//     dual-stack launches; in inet chains each family's rules are restricted with meta nfproto to its family):
 //       iifname "nsr*" accept                                   comment "nsrun: let sandboxes (nsr*) out"
 //       oifname "nsr*" ct state established,related accept      comment "nsrun: let replies reach ..."
 //       oifname "nsr*" ct status dnat accept                    comment "nsrun: let connections to published ..."
-//                                                               (IPv4 only: -p publishes IPv4 ports)
-//     (comments end in " (IPv6)" for the IPv6 pair)
+//     (comments end in " (IPv6)" for the IPv6 ones)
 //
 // Version 1 had no IPv6 and no isolation chains; a table of an older layout is replaced as a whole.
 //
@@ -188,7 +187,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
                                        bool published) {
     const bool v6 = ip_family == NFPROTO_IPV6;
     const bool iptables = is_iptables_chain(chain.family, chain.table, chain.name);
-    // Each rule starts with this: in an inet chain, which sees both families, each pair means only its own.
+    // Each rule starts with this: in an inet chain, which sees both families, each family's rules mean only it.
     auto family_only = [&] {
         std::vector<nft::Expr> e;
         if (chain.family == nft::kFamilyInet) {
@@ -236,7 +235,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
             e.push_back(nft::expr::cmp(NFT_CMP_NEQ, zero));
         }
         e.push_back(nft::expr::accept());
-        rules.push_back(rule(std::move(e), kLetPublishedComment));
+        rules.push_back(rule(std::move(e), v6 ? kLetPublished6Comment : kLetPublishedComment));
     }
     if (out) {  // inserted last, so it ends up first: most packets are the sandboxes' own
         std::vector<nft::Expr> e = family_only();
@@ -328,15 +327,14 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
         if (chain.family == nft::kFamilyInet && chain.table == kNatTable) continue;
         if (chain.family == kFamilyIp6 && !pools.v6) continue;
         auto comments = nl.rule_comments(chain.family, chain.table, chain.name);
-        auto add = [&](uint8_t ip_family, std::string_view out, std::string_view replies) {
-            // Published ports are IPv4 only.
-            bool published = ip_family == NFPROTO_IPV4 && !contains(comments, kLetPublishedComment);
-            auto rules =
-                forward_accepts(chain, ip_family, !contains(comments, out), !contains(comments, replies), published);
+        auto add = [&](uint8_t ip_family, std::string_view out, std::string_view replies, std::string_view published) {
+            auto rules = forward_accepts(chain, ip_family, !contains(comments, out), !contains(comments, replies),
+                                         !contains(comments, published));
             std::move(rules.begin(), rules.end(), std::back_inserter(missing.foreign));
         };
-        if (chain.family != kFamilyIp6) add(NFPROTO_IPV4, kLetOutComment, kLetRepliesComment);
-        if (chain.family != nft::kFamilyIp && pools.v6) add(NFPROTO_IPV6, kLetOut6Comment, kLetReplies6Comment);
+        if (chain.family != kFamilyIp6) add(NFPROTO_IPV4, kLetOutComment, kLetRepliesComment, kLetPublishedComment);
+        if (chain.family != nft::kFamilyIp && pools.v6)
+            add(NFPROTO_IPV6, kLetOut6Comment, kLetReplies6Comment, kLetPublished6Comment);
     }
     return missing;
 }

@@ -47,6 +47,8 @@ inline constexpr std::string_view kLetRepliesComment = "nsrun: let replies reach
 inline constexpr std::string_view kLetPublishedComment = "nsrun: let connections to published ports reach sandboxes (nsr*)";
 inline constexpr std::string_view kLetOut6Comment = "nsrun: let sandboxes (nsr*) out (IPv6)";
 inline constexpr std::string_view kLetReplies6Comment = "nsrun: let replies reach sandboxes (nsr*) (IPv6)";
+inline constexpr std::string_view kLetPublished6Comment =
+    "nsrun: let connections to published ports reach sandboxes (nsr*) (IPv6)";
 
 // "nsrun v1: ..." : says what the table is, that it may be deleted, and which layout it has.
 std::string nat_table_comment();

@@ -171,10 +171,10 @@ Expr immediate(uint32_t reg, std::span<const uint8_t> value) {
     return e;
 }
 
-Expr dnat_ipv4(uint32_t address_reg, uint32_t port_reg) {
+Expr dnat(uint8_t nat_family, uint32_t address_reg, uint32_t port_reg) {
     Expr e = make("nat");
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, nat_family);
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, address_reg);
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
     // As nft writes it; the kernel implies it too.

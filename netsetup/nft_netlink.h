@@ -72,7 +72,8 @@ Expr fib_daddr_type();
 // A constant into register `reg` (NFT_REG_1...).
 Expr immediate(uint32_t reg, std::span<const uint8_t> value);
 // dnat to the IPv4 address in register `address_reg` and the port in `port_reg`.
-Expr dnat_ipv4(uint32_t address_reg, uint32_t port_reg);
+// nat_family: NFPROTO_IPV4 or NFPROTO_IPV6 (the address register holds 4 or 16 bytes).
+Expr dnat(uint8_t nat_family, uint32_t address_reg, uint32_t port_reg);
 Expr masquerade();
 }  // namespace expr
 

@@ -13,6 +13,13 @@
 //       iifname "nsrN" ip daddr 127.0.0.0/8 drop
 //   }
 //
+//   table ip6 nsrun_nsrN {                                 only for a dual-stack sandbox (S6: its IPv6 address)
+//     chain prerouting, chain output                       for each mapping on every address (no HOSTIP):
+//       fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat to [S6]:80
+//     chain postrouting
+//       oifname "nsrN" ct status dnat ip6 saddr S6 masquerade
+//   }
+//
 // `fib daddr type local` is what Docker's `-m addrtype --dst-type LOCAL` is: every address of the host, and
 // nothing merely routed through it. 127.0.0.1:HOSTPORT from the host works as Docker's does without its
 // userland proxy: the output chain sends the connection to nsrN with source 127.0.0.1, which the kernel only
@@ -20,7 +27,9 @@
 // the sandbox's reply comes back. route_localnet goes on this sandbox's host end only, and only when a port is
 // published on loopback; the guard then drops what the kernel would have dropped as martian without it, before
 // conntrack sees it: a sandbox sending from or to 127.0.0.0/8 (CVE-2020-8558 was kube-proxy forgetting that).
-// Legitimate replies arrive addressed to G and become 127.0.0.1 only in NAT, after the guard.
+// Legitimate replies arrive addressed to G and become 127.0.0.1 only in NAT, after the guard. IPv6 has no
+// route_localnet: the kernel never routes ::1 off the loopback device, so [::1]:HOSTPORT is left out (it is
+// refused at once, by the bound but not listening socket, rather than silently dropped).
 //
 // The table lives in the host's ruleset as long as nsrun holds the socket that created it; nobody else can
 // change it (the kernel refuses other sockets' changes to an owned table). Forwarding is also allowed through
@@ -38,6 +47,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -107,6 +117,14 @@ Piece address_is(bool source, Ipv4 address) {
                 nft::expr::cmp(NFT_CMP_EQ, raw(be)));
 }
 
+constexpr uint32_t kSource6Offset = 8, kDestination6Offset = 24;  // in the IPv6 header
+
+Piece address6_is(bool source, const Ipv6& address, bool equal = true) {
+    return join(std::string(source ? "ip6 saddr " : "ip6 daddr ") + (equal ? "" : "!= ") + address.str(),
+                nft::expr::payload_load(NFT_PAYLOAD_NETWORK_HEADER, source ? kSource6Offset : kDestination6Offset, 16),
+                nft::expr::cmp(equal ? NFT_CMP_EQ : NFT_CMP_NEQ, raw(address.bytes)));
+}
+
 Piece address_is_loopback(bool source) {
     const uint8_t first_byte = 127;
     return join(std::string(source ? "ip saddr" : "ip daddr") + " 127.0.0.0/8",
@@ -138,13 +156,20 @@ Piece dnat_to(Ipv4 address, uint16_t port) {
     const uint16_t be_port = htons(port);
     return join("dnat to " + address.str() + ":" + std::to_string(port),
                 nft::expr::immediate(NFT_REG_1, raw(be_address)), nft::expr::immediate(NFT_REG_2, raw(be_port)),
-                nft::expr::dnat_ipv4(NFT_REG_1, NFT_REG_2));
+                nft::expr::dnat(NFPROTO_IPV4, NFT_REG_1, NFT_REG_2));
+}
+
+Piece dnat_to6(const Ipv6& address, uint16_t port) {
+    const uint16_t be_port = htons(port);
+    return join("dnat to [" + address.str() + "]:" + std::to_string(port),
+                nft::expr::immediate(NFT_REG_1, raw(address.bytes)), nft::expr::immediate(NFT_REG_2, raw(be_port)),
+                nft::expr::dnat(NFPROTO_IPV6, NFT_REG_1, NFT_REG_2));
 }
 
 Piece verdict(const char* text, nft::Expr expression) { return join(text, std::move(expression)); }
 
 PublishRule rule(const PublishTable& table, const PublishChain& chain, Piece p) {
-    return {std::move(p.text), nft::make_rule(nft::kFamilyIp, table.name, chain.name, std::move(p.expressions))};
+    return {std::move(p.text), nft::make_rule(table.family, table.name, chain.name, std::move(p.expressions))};
 }
 
 std::string hook_name(uint32_t hook) {
@@ -156,22 +181,39 @@ std::string hook_name(uint32_t hook) {
     }
 }
 
-// Holds HOSTIP:HOSTPORT/proto: bound, never listening, so the kernel refuses anyone else the same binding
-// and nothing ever connects to it (the rules send every connection on to the sandbox before it could).
-UniqueFd hold_port(const PortMapping& m) {
+// Holds HOSTIP:HOSTPORT/proto (or [::]:HOSTPORT/proto, IPv6 only, with `ipv6`): bound, never listening, so the
+// kernel refuses anyone else the same binding and nothing ever connects to it (the rules send every
+// connection on to the sandbox before it could). An invalid descriptor: the host has no IPv6 at all.
+UniqueFd hold_port(const PortMapping& m, bool ipv6) {
     const std::string doing = "--publish " + m.str();
     const bool udp = m.protocol == PortMapping::Protocol::udp;
-    UniqueFd fd(::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(ipv6 ? AF_INET6 : AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    if (!fd && ipv6 && errno == EAFNOSUPPORT) return fd;
     if (!fd) throw_errno(doing + ": opening a socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(m.host_port);
-    address.sin_addr.s_addr = on_every_address(m) ? htonl(INADDR_ANY) : m.host_ip->network_order();
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    sockaddr_storage storage{};
+    socklen_t length = sizeof(sockaddr_in);
+    if (ipv6) {
+        // Beside the IPv4 socket, not over it: only IPv6 addresses.
+        int on = 1;
+        if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0)
+            throw_errno(doing + ": making the IPv6 socket IPv6 only");
+        auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
+        address->sin6_family = AF_INET6;
+        address->sin6_port = htons(m.host_port);
+        address->sin6_addr = in6addr_any;
+        length = sizeof(sockaddr_in6);
+    } else {
+        auto* address = reinterpret_cast<sockaddr_in*>(&storage);
+        address->sin_family = AF_INET;
+        address->sin_port = htons(m.host_port);
+        address->sin_addr.s_addr = on_every_address(m) ? htonl(INADDR_ANY) : m.host_ip->network_order();
+    }
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
         const std::string port = std::to_string(m.host_port) + "/" + protocol_name(m.protocol);
         if (errno == EADDRINUSE)
             fail(doing, "host port " + (on_every_address(m) ? port : m.host_ip->str() + ":" + port) +
-                            " is already in use (published by another nsrun, or a service of the host's)");
+                            (ipv6 ? " is already in use on IPv6" : " is already in use") +
+                            " (published by another nsrun, or a service of the host's)");
         if (errno == EADDRNOTAVAIL) fail(doing, m.host_ip->str() + " is not an address of this host");
         throw_errno(doing + ": binding the host port");
     }
@@ -204,6 +246,7 @@ std::string publish_table_name(std::string_view host_link) { return "nsrun_" + s
 
 PublishTable publish_table(const NatLease& lease, std::span<const PortMapping> mappings, pid_t owner) {
     PublishTable table;
+    table.family = NFPROTO_IPV4;
     table.name = publish_table_name(lease.host_link);
     table.comment = "nsrun pid " + std::to_string(owner) + ": ports published to " + lease.address.str() + " (" +
                     lease.host_link + "); goes when that nsrun exits";
@@ -242,8 +285,36 @@ PublishTable publish_table(const NatLease& lease, std::span<const PortMapping> m
     return table;
 }
 
+std::optional<PublishTable> publish_table6(const NatLease& lease, std::span<const PortMapping> mappings, pid_t owner) {
+    if (!lease.address6 || std::none_of(mappings.begin(), mappings.end(), on_every_address)) return std::nullopt;
+    PublishTable table;
+    table.family = NFPROTO_IPV6;
+    table.name = publish_table_name(lease.host_link);
+    table.comment = "nsrun pid " + std::to_string(owner) + ": ports published to " + lease.address6->str() + " (" +
+                    lease.host_link + "); goes when that nsrun exits";
+    const Ipv6 loopback = *Ipv6::parse("::1");
+    PublishChain prerouting{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP6_PRI_NAT_DST, {}};
+    PublishChain output{"output", "nat", NF_INET_LOCAL_OUT, NF_IP6_PRI_NAT_DST, {}};
+    for (PublishChain* chain : {&prerouting, &output})
+        for (const PortMapping& m : mappings)
+            if (on_every_address(m))
+                chain->rules.push_back(rule(table, *chain,
+                                            destination_is_local() + address6_is(false, loopback, false) +
+                                                destination_port(m.protocol, m.host_port) +
+                                                dnat_to6(*lease.address6, m.port)));
+    PublishChain postrouting{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP6_PRI_NAT_SRC, {}};
+    postrouting.rules.push_back(rule(table, postrouting,
+                                     interface_is(false, lease.host_link) + connection_is_dnat() +
+                                         address6_is(true, *lease.address6) +
+                                         verdict("masquerade", nft::expr::masquerade())));
+    table.chains.push_back(std::move(prerouting));
+    table.chains.push_back(std::move(output));
+    table.chains.push_back(std::move(postrouting));
+    return table;
+}
+
 std::string publish_table_text(const PublishTable& table) {
-    std::string s = "table ip " + table.name + " {\n\tcomment \"" + table.comment + "\"\n\tflags owner\n";
+    std::string s = std::string("table ") + (table.family == NFPROTO_IPV6 ? "ip6 " : "ip ") + table.name + " {\n\tcomment \"" + table.comment + "\"\n\tflags owner\n";
     for (const PublishChain& chain : table.chains) {
         s += "\tchain " + chain.name + " {\n\t\ttype " + chain.type + " hook " + hook_name(chain.hook) +
              " priority " + std::to_string(chain.priority) + "; policy accept;\n";
@@ -253,19 +324,23 @@ std::string publish_table_text(const PublishTable& table) {
     return s + "}\n";
 }
 
-size_t publish_batch_acks(const PublishTable& table) {
-    size_t n = 1 + table.chains.size();
-    for (const PublishChain& chain : table.chains) n += chain.rules.size();
+size_t publish_batch_acks(std::span<const PublishTable> tables) {
+    size_t n = 0;
+    for (const PublishTable& table : tables) {
+        n += 1 + table.chains.size();
+        for (const PublishChain& chain : table.chains) n += chain.rules.size();
+    }
     return n;
 }
 
-std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t first_seq) {
-    nft::Batch batch(publish_batch_acks(table), first_seq);
+namespace {
+
+void add_table(nft::Batch& batch, const PublishTable& table) {
     constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;  // never adopt an existing table
 
     nft::Table t(nftnl_table_alloc());
     if (!t) throw std::bad_alloc();
-    nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, nft::kFamilyIp);
+    nftnl_table_set_u32(t.get(), NFTNL_TABLE_FAMILY, table.family);
     nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, table.name.c_str());
     nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
     std::vector<uint8_t> udata = nft::udata_with_comment(table.comment);
@@ -275,7 +350,7 @@ std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t fi
     for (const PublishChain& chain : table.chains) {
         nft::Chain c(nftnl_chain_alloc());
         if (!c) throw std::bad_alloc();
-        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, nft::kFamilyIp);
+        nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_FAMILY, table.family);
         nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, table.name.c_str());
         nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
         nftnl_chain_set_u32(c.get(), NFTNL_CHAIN_HOOKNUM, chain.hook);
@@ -286,22 +361,29 @@ std::vector<uint8_t> encode_publish_batch(const PublishTable& table, uint32_t fi
     }
     for (const PublishChain& chain : table.chains)
         for (const PublishRule& r : chain.rules) batch.add(r.rule.get(), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_publish_batch(std::span<const PublishTable> tables, uint32_t first_seq) {
+    nft::Batch batch(publish_batch_acks(tables), first_seq);
+    for (const PublishTable& table : tables) add_table(batch, table);
     return batch.finish();
 }
 
-std::vector<uint8_t> forget_flows_request(const PortMapping& m) {
+std::vector<uint8_t> forget_flows_request(const PortMapping& m, uint8_t family) {
     // ctnetlink, not nf_tables: libnftnl has no builder for it, libmnl builds the attributes.
     alignas(nlmsghdr) char buf[512] = {};  // libmnl (1.0.4) does not zero the padding after an attribute
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
     nlh->nlmsg_flags = NLM_F_REQUEST;
     auto* gen = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    gen->nfgen_family = NFPROTO_IPV4;
+    gen->nfgen_family = family;
     gen->version = NFNETLINK_V0;
     gen->res_id = 0;
     uint32_t flags = kFilterProtocol | kFilterDestinationPort;
     nlattr* tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
-    if (!on_every_address(m)) {
+    if (!on_every_address(m) && family == NFPROTO_IPV4) {
         flags |= kFilterIpDestination;
         nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
         mnl_attr_put_u32(nlh, CTA_IP_V4_DST, m.host_ip->network_order());
@@ -333,9 +415,13 @@ PublishedPorts::~PublishedPorts() {
     held_.clear();
 }
 
-PublishedPorts PublishedPorts::reserve(const std::vector<PortMapping>& mappings, StepLog& log) {
+PublishedPorts PublishedPorts::reserve(const std::vector<PortMapping>& mappings, bool ipv6, StepLog& log) {
     PublishedPorts ports;
-    for (const PortMapping& m : mappings) ports.held_.push_back(hold_port(m));
+    for (const PortMapping& m : mappings) {
+        ports.held_.push_back(hold_port(m, false));
+        if (ipv6 && on_every_address(m))
+            if (UniqueFd fd = hold_port(m, true)) ports.held_.push_back(std::move(fd));
+    }
     ports.mappings_ = mappings;
     if (!mappings.empty()) log.step("took the published host ports");
     return ports;
@@ -343,16 +429,21 @@ PublishedPorts PublishedPorts::reserve(const std::vector<PortMapping>& mappings,
 
 void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     if (mappings_.empty()) return;
-    PublishTable table = publish_table(lease, mappings_, ::getpid());
+    std::vector<PublishTable> tables;
+    tables.push_back(publish_table(lease, mappings_, ::getpid()));
+    if (auto table6 = publish_table6(lease, mappings_, ::getpid())) tables.push_back(std::move(*table6));
+    const PublishTable& table = tables.front();
+    const bool ipv6 = tables.size() > 1;
     auto owner = std::make_unique<nft::Netlink>();
-    const size_t acks = publish_batch_acks(table);
+    const size_t acks = publish_batch_acks(tables);
     uint32_t first = owner->take_seqs(uint32_t(acks + 2));
-    owner->commit(encode_publish_batch(table, first), first, acks, "creating nftables table ip " + table.name);
+    owner->commit(encode_publish_batch(tables, first), first, acks,
+                  "creating nftables table" + std::string(ipv6 ? "s ip and ip6 " : " ip ") + table.name);
     owner_ = std::move(owner);
     if (log.enabled()) {
         std::string what;
         for (const PortMapping& m : mappings_) what += (what.empty() ? "" : ", ") + m.str();
-        log.step("published " + what + " (table ip " + table.name + ")");
+        log.step("published " + what + " (table ip " + (ipv6 ? "and ip6 " : "") + table.name + ")");
     }
     if (table.route_localnet) {
         // Only now, with the guard in place.
@@ -367,7 +458,10 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
     std::vector<std::vector<uint8_t>> requests;
     for (const PortMapping& m : mappings_)
-        if (m.protocol == PortMapping::Protocol::udp) requests.push_back(forget_flows_request(m));
+        if (m.protocol == PortMapping::Protocol::udp) {
+            requests.push_back(forget_flows_request(m, NFPROTO_IPV4));
+            if (ipv6 && on_every_address(m)) requests.push_back(forget_flows_request(m, NFPROTO_IPV6));
+        }
     if (requests.empty()) return;
     forget_ = std::thread([socket = owner_.get(), requests = std::move(requests)] {
         try {

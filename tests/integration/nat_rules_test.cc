@@ -541,7 +541,7 @@ TEST_F(NatRulesTest, Ipv4OnlyLaunchLeavesIpv6ForwardingAndIp6ChainsAlone) {
         EXPECT_THAT(sh("nft list table inet fw").out, Not(HasSubstr("(IPv6)")));
         EXPECT_THAT(ruleset(), Not(HasSubstr("forward_guard6")));
 
-        // The first dual-stack launch adds the IPv6 pair: in inet chains restricted to IPv6, in ip6 chains as is.
+        // The first dual-stack launch adds the IPv6 rules: in inet chains restricted to IPv6, in ip6 chains as is.
         ensure_dual_stack();
         std::string inet = sh("nft list chain inet fw fwdrop").out;
         EXPECT_THAT(inet, HasSubstr("meta nfproto ipv6 iifname \"nsr*\" accept comment \"nsrun: let sandboxes (nsr*) out (IPv6)\""));
@@ -551,7 +551,9 @@ TEST_F(NatRulesTest, Ipv4OnlyLaunchLeavesIpv6ForwardingAndIp6ChainsAlone) {
         std::string ip6 = sh("nft list chain ip6 v6 fwdrop").out;
         EXPECT_THAT(ip6, HasSubstr("iifname \"nsr*\" accept comment \"nsrun: let sandboxes (nsr*) out (IPv6)\""));
         EXPECT_THAT(ip6, Not(HasSubstr("nfproto")));
-        EXPECT_THAT(ip6, Not(HasSubstr("published"))) << "-p publishes IPv4 only";
+        EXPECT_THAT(ip6, HasSubstr("oifname \"nsr*\" ct status dnat accept comment \"nsrun: let connections to "
+                                   "published ports reach sandboxes (nsr*) (IPv6)\""));
+        EXPECT_THAT(inet, HasSubstr("meta nfproto ipv6 oifname \"nsr*\" ct status dnat accept"));
         std::string before = ruleset();
         ensure_dual_stack();
         EXPECT_EQ(ruleset(), before);

@@ -14,9 +14,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// An HTTP server that says which sandbox it is and who asked: argv TAG PORT.
+// An HTTP server that says which sandbox it is and who asked: argv TAG PORT [6] (6: on IPv6 too).
 constexpr const char* kHttpServer = R"PY(
-import http.server, sys
+import http.server, socket, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = ("hello from %s to %s\n" % (sys.argv[1], self.client_address[0])).encode()
@@ -26,9 +26,22 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *args):
         pass
-server = http.server.HTTPServer(("", int(sys.argv[2])), H)
+class Server(http.server.HTTPServer):
+    address_family = socket.AF_INET6 if sys.argv[3:] == ["6"] else socket.AF_INET
+server = Server(("::" if Server.address_family == socket.AF_INET6 else "", int(sys.argv[2])), H)
 print("ready", flush=True)
 server.serve_forever()
+)PY";
+
+// A host service listening on [::]:PORT for IPv6 only: argv PORT.
+constexpr const char* kIpv6OnlyListener = R"PY(
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("::", int(sys.argv[1])))
+s.listen()
+print("ready", flush=True)
+time.sleep(60)
 )PY";
 
 // A UDP echo server: argv PORT [TAG].
@@ -80,7 +93,7 @@ Argv HttpServer(const std::string& tag, int port = 80) {
     return {"python3", "-c", kHttpServer, tag, std::to_string(port)};
 }
 
-Argv Curl(const std::string& url) { return {"curl", "-sS", "--max-time", "5", url}; }
+Argv Curl(const std::string& url) { return {"curl", "-sS", "-g", "--max-time", "5", url}; }
 
 class PublishTest : public LabTest {
 protected:
@@ -131,6 +144,53 @@ TEST_F(PublishTest, ReachableFromTheInternetAndTheHostAndGoneWhenTheSandboxEnds)
     Result after = lab().Inet(Curl("http://198.51.100.2:8080/"));
     EXPECT_NE(after.status, 0) << after.Describe();
     EXPECT_NE(lab().Host(Curl("http://127.0.0.1:8080/")).status, 0);
+}
+
+TEST_F(PublishTest, Ipv6ReachesTheSandboxFromTheInternetAndTheHostButNotThroughLoopback) {
+    Process p(lab().Nsrun(Publish({"-p", "8080:80"}, {"python3", "-c", kHttpServer, "six", "80", "6"})));
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+
+    // Another machine, by the host's IPv6 address: the sandbox sees the client's own address (DNAT, no SNAT).
+    Result inet = lab().Inet(Curl("http://[2001:db8:1::2]:8080/"));
+    ASSERT_EQ(inet.status, 0) << inet.Describe();
+    // (The internet namespace picks one of its several addresses on lab0; never the lab host's ::2.)
+    EXPECT_THAT(inet.out, ::testing::StartsWith("hello from six to 2001:db8:1::"));
+    EXPECT_NE(inet.out, "hello from six to 2001:db8:1::2\n");
+    Result host = lab().Host(Curl("http://[2001:db8:1::2]:8080/"));
+    ASSERT_EQ(host.status, 0) << host.Describe();
+    EXPECT_EQ(host.out, "hello from six to 2001:db8:1::2\n");
+    // IPv4 as before.
+    Result inet4 = lab().Inet(Curl("http://198.51.100.2:8080/"));
+    EXPECT_EQ(inet4.out, "hello from six to ::ffff:198.51.100.1\n") << inet4.Describe();
+    // The kernel never routes ::1 off loopback: refused at once by the held port, not a silent drop.
+    Result loopback6 = lab().Host(Curl("http://[::1]:8080/"));
+    EXPECT_EQ(loopback6.status, 7) << "curl: could not connect: " << loopback6.Describe();
+
+    auto links = lab().NsrLinks();
+    ASSERT_EQ(links.size(), 1u);
+    Result table = lab().Host({"nft", "list", "table", "ip6", "nsrun_" + links[0]});
+    EXPECT_THAT(table.out, HasSubstr("flags owner"));
+    EXPECT_THAT(table.out, HasSubstr("fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat to [fd6e:7372:756e::"));
+
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(10s).status, 128 + SIGTERM);
+    EXPECT_THAT(NftTables(), Not(HasSubstr("nsrun_nsr"))) << "both tables go with nsrun";
+    EXPECT_NE(lab().Inet(Curl("http://[2001:db8:1::2]:8080/")).status, 0);
+}
+
+TEST_F(PublishTest, AnIpv6OnlyHostServiceOnThePortIsRefusedUnlessIpv6IsOff) {
+    Process service(lab().InHost({"python3", "-c", kIpv6OnlyListener, "8080"}));
+    ASSERT_TRUE(service.WaitForOutput("ready\n", 15s)) << service.Wait(1s).Describe();
+    const std::string ruleset = lab().NftRuleset();
+    Result r = lab().RunNsrun(Publish({"-p", "8080:80"}, {"true"}));
+    EXPECT_EQ(r.status, 125) << r.Describe();
+    EXPECT_TRUE(IsOneNsrunErrorLine(r.err)) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--publish 8080:80/tcp: host port 8080/tcp is already in use on IPv6"));
+    EXPECT_EQ(lab().NftRuleset(), ruleset);
+    EXPECT_TRUE(lab().NsrLinks().empty());
+    // An IPv4-only sandbox publishes on IPv4 only, where the port is free.
+    Result off = lab().RunNsrun(Publish({"-p", "8080:80", "--ipv6=off"}, {"true"}));
+    EXPECT_EQ(off.status, 0) << off.Describe();
 }
 
 TEST_F(PublishTest, TheSamePortTwiceInARow) {

@@ -131,6 +131,42 @@ TEST(PortPublish, TextIsAnOwnedTable) {
     EXPECT_THAT(text, HasSubstr("type nat hook prerouting priority -100; policy accept;"));
 }
 
+NatLease DualStackLease() {
+    NatLease lease = Lease();
+    lease.address6 = *nsrun::Ipv6::parse("2001:db8:6e73::5");
+    return lease;
+}
+
+TEST(PortPublish, Ipv6TableForwardsThePortsOnEveryAddressToTheSandboxsIpv6Address) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80"), parse_port_mapping("198.51.100.2:8443:443"),
+                               parse_port_mapping("5353:53/udp")};
+    auto t = publish_table6(DualStackLease(), m, 42);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->family, NFPROTO_IPV6);
+    EXPECT_EQ(t->name, "nsrun_nsr5");
+    EXPECT_THAT(t->comment, HasSubstr("2001:db8:6e73::5"));
+    EXPECT_LE(t->comment.size(), 127u);
+    EXPECT_FALSE(t->route_localnet) << "IPv6 has no route_localnet";
+    EXPECT_THAT(ChainNames(*t), ElementsAre("prerouting", "output", "postrouting"));
+    // A HOSTIP is an IPv4 address: that mapping stays IPv4 only. ::1 is never routed off loopback: left out.
+    const std::vector<std::string> dnats{
+        "fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat to [2001:db8:6e73::5]:80",
+        "fib daddr type local ip6 daddr != ::1 udp dport 5353 dnat to [2001:db8:6e73::5]:53"};
+    EXPECT_EQ(Texts(Chain(*t, "prerouting")), dnats);
+    EXPECT_EQ(Texts(Chain(*t, "output")), dnats);
+    EXPECT_THAT(Texts(Chain(*t, "postrouting")),
+                ElementsAre("oifname \"nsr5\" ct status dnat ip6 saddr 2001:db8:6e73::5 masquerade"));
+    EXPECT_THAT(publish_table_text(*t), HasSubstr("table ip6 nsrun_nsr5 {"));
+}
+
+TEST(PortPublish, NoIpv6TableForAnIpv4OnlySandboxOrOnlyHostIpMappings) {
+    std::vector<PortMapping> every{parse_port_mapping("8080:80")};
+    EXPECT_FALSE(publish_table6(Lease(), every, 1));
+    std::vector<PortMapping> host_ip{parse_port_mapping("127.0.0.1:8080:80")};
+    EXPECT_FALSE(publish_table6(DualStackLease(), host_ip, 1));
+}
+
+
 // ---- the netlink transaction ----
 
 struct Message {
@@ -201,8 +237,8 @@ std::vector<Message> Decode(std::vector<uint8_t> bytes) {
 TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
     std::vector<PortMapping> m{parse_port_mapping("8080:80"), parse_port_mapping("198.51.100.2:5353:53/udp")};
     PublishTable t = publish_table(Lease(), m, 42);
-    auto msgs = Decode(encode_publish_batch(t, 100));
-    ASSERT_EQ(msgs.size(), publish_batch_acks(t) + 2);
+    auto msgs = Decode(encode_publish_batch(std::span(&t, 1), 100));
+    ASSERT_EQ(msgs.size(), publish_batch_acks(std::span(&t, 1)) + 2);
     EXPECT_EQ(msgs.front().type, NFNL_MSG_BATCH_BEGIN);
     EXPECT_EQ(msgs.back().type, NFNL_MSG_BATCH_END);
     for (size_t i = 0; i < msgs.size(); ++i) EXPECT_EQ(msgs[i].seq, 100 + i) << i;
@@ -240,7 +276,7 @@ TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
 TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
     std::vector<PortMapping> m{parse_port_mapping("8080:80")};
     PublishTable t = publish_table(Lease(), m, 1);
-    auto msgs = Decode(encode_publish_batch(t, 1));
+    auto msgs = Decode(encode_publish_batch(std::span(&t, 1), 1));
     std::vector<std::vector<std::string>> prerouting, guard, postrouting;
     for (const Message& msg : msgs) {
         if (msg.type != Nft(NFT_MSG_NEWRULE)) continue;
@@ -259,7 +295,7 @@ TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
 TEST(PortPublish, DnatRuleLoadsTheSandboxsAddressAndPortIntoTheNatExpression) {
     std::vector<PortMapping> m{parse_port_mapping("198.51.100.2:8080:80/udp")};
     PublishTable t = publish_table(Lease(), m, 1);
-    auto msgs = Decode(encode_publish_batch(t, 1));
+    auto msgs = Decode(encode_publish_batch(std::span(&t, 1), 1));
     const Message* dnat = nullptr;
     for (const Message& msg : msgs)
         if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.name == "prerouting") dnat = &msg;
@@ -294,6 +330,35 @@ TEST(PortPublish, DnatRuleLoadsTheSandboxsAddressAndPortIntoTheNatExpression) {
     EXPECT_EQ(nftnl_expr_get_u32(e[8], NFTNL_EXPR_NAT_REG_PROTO_MIN), uint32_t(NFT_REG_2));
 }
 
+TEST(PortPublish, BothTablesGoInOneTransactionAndTheIpv6DnatLoadsSixteenBytes) {
+    std::vector<PortMapping> m{parse_port_mapping("8080:80")};
+    std::vector<PublishTable> tables;
+    tables.push_back(publish_table(DualStackLease(), m, 1));
+    tables.push_back(*publish_table6(DualStackLease(), m, 1));
+    auto msgs = Decode(encode_publish_batch(tables, 1));
+    ASSERT_EQ(msgs.size(), publish_batch_acks(tables) + 2);
+    EXPECT_EQ(msgs.front().type, NFNL_MSG_BATCH_BEGIN);
+    EXPECT_EQ(msgs.back().type, NFNL_MSG_BATCH_END);
+    std::vector<uint8_t> table_families;
+    const Message* dnat6 = nullptr;
+    for (const Message& msg : msgs) {
+        if (msg.type == Nft(NFT_MSG_NEWTABLE)) table_families.push_back(msg.family);
+        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.family == NFPROTO_IPV6 && msg.name == "prerouting") dnat6 = &msg;
+    }
+    EXPECT_THAT(table_families, ElementsAre(NFPROTO_IPV4, NFPROTO_IPV6));
+    ASSERT_TRUE(dnat6 && dnat6->rule);
+    auto e = Expressions(dnat6->rule.get());
+    ASSERT_EQ(e.size(), 11u);  // fib cmp, payload cmp (daddr != ::1), meta cmp payload cmp, immediate x2, nat
+    EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_PAYLOAD_OFFSET), 24u) << "the IPv6 destination address";
+    EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_PAYLOAD_LEN), 16u);
+    EXPECT_EQ(nftnl_expr_get_u32(e[3], NFTNL_EXPR_CMP_OP), uint32_t(NFT_CMP_NEQ));
+    uint32_t len = 0;
+    const void* address = nftnl_expr_get(e[8], NFTNL_EXPR_IMM_DATA, &len);
+    ASSERT_EQ(len, 16u);
+    EXPECT_EQ(std::memcmp(address, nsrun::Ipv6::parse("2001:db8:6e73::5")->bytes.data(), 16), 0);
+    EXPECT_EQ(nftnl_expr_get_u32(e[10], NFTNL_EXPR_NAT_FAMILY), uint32_t(NFPROTO_IPV6));
+}
+
 // ---- forgetting a UDP port's conntrack entries ----
 
 struct Forget {
@@ -304,12 +369,12 @@ struct Forget {
     bool reply_flags_zero = false;
 };
 
-Forget DecodeForget(std::vector<uint8_t> bytes) {
+Forget DecodeForget(std::vector<uint8_t> bytes, uint8_t family = NFPROTO_IPV4) {
     Forget f;
     auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data());
     EXPECT_EQ(size_t(nlh->nlmsg_len), bytes.size());
     EXPECT_EQ(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE);
-    EXPECT_EQ(static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, NFPROTO_IPV4);
+    EXPECT_EQ(static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, family);
     nlattr* tb[CTA_MAX + 1] = {};
     EXPECT_EQ(nlmsg_parse(nlh, sizeof(nfgenmsg), tb, CTA_MAX, nullptr), 0);
     EXPECT_TRUE(tb[CTA_TUPLE_ORIG] && tb[CTA_FILTER]);
@@ -339,7 +404,7 @@ Forget DecodeForget(std::vector<uint8_t> bytes) {
 constexpr uint32_t kIpDst = 1u << 1, kProtoNum = 1u << 3, kProtoSrcPort = 1u << 4, kProtoDstPort = 1u << 5;
 
 TEST(PortPublish, ForgettingAUdpPortMatchesItsProtocolAndDestinationPortOnly) {
-    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("5353:53/udp")));
+    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("5353:53/udp"), NFPROTO_IPV4));
     EXPECT_EQ(f.protocol, IPPROTO_UDP);
     EXPECT_EQ(f.port, 5353) << "the host's port, which the flows were sent to";
     EXPECT_FALSE(f.address);
@@ -349,10 +414,18 @@ TEST(PortPublish, ForgettingAUdpPortMatchesItsProtocolAndDestinationPortOnly) {
 }
 
 TEST(PortPublish, ForgettingAUdpPortOnOneAddressMatchesThatAddressToo) {
-    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("198.51.100.2:5353:53/udp")));
+    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("198.51.100.2:5353:53/udp"), NFPROTO_IPV4));
     ASSERT_TRUE(f.address);
     EXPECT_EQ(*f.address, Ipv4::parse("198.51.100.2")->network_order());
     EXPECT_EQ(f.orig_flags, kIpDst | kProtoNum | kProtoDstPort);
+}
+
+TEST(PortPublish, ForgettingAUdpPortOnIpv6MatchesIpv6FlowsToThatPort) {
+    Forget f = DecodeForget(forget_flows_request(parse_port_mapping("5353:53/udp"), NFPROTO_IPV6), NFPROTO_IPV6);
+    EXPECT_EQ(f.protocol, IPPROTO_UDP);
+    EXPECT_EQ(f.port, 5353);
+    EXPECT_FALSE(f.address);
+    EXPECT_EQ(f.orig_flags, kProtoNum | kProtoDstPort);
 }
 
 }  // namespace
