@@ -64,7 +64,8 @@ for tool in nsrun bwrap firejail; do
   fi
   samples=()
   if [[ $tool == nsrun ]]; then
-    # The first NAT launch in a host also loads libnftables to install the shared table; later ones do not.
+    # The first NAT launch in a host also installs the shared table, through libnftables in a short-lived helper
+    # process of its own (not counted here: it is not the supervisor); later launches do not.
     # shellcheck disable=SC2086
     first=$(peak_kib ${cmds[$tool]})
     echo "   nsrun, first launch in this host: $first kB"

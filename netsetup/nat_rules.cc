@@ -370,14 +370,8 @@ std::string describe(const Missing& missing) {
 
 void apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
     if (!missing.table.empty()) {
-        NftLibrary library;
-        log.step("nat: loaded libnftables");
-        {
-            NftContext ctx(library);
-            ctx.run(nat_table_script(missing.table), "installing nftables table inet nsrun");
-            log.step("nat: committed table inet nsrun");
-        }  // the context's socket closes here, which waits for the commit's RCU grace periods (ANCHORS: 12-30 ms)
-        log.step("nat: closed the nftables context");
+        run_nft_script(nat_table_script(missing.table), "installing nftables table inet nsrun");
+        log.step("nat: committed table inet nsrun (libnftables, in a helper process)");
     }
     if (!missing.foreign.empty()) {
         nl.insert_rules(missing.foreign);

@@ -1,17 +1,73 @@
 #include "netsetup/nft_library.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace nsrun::net {
 
 namespace {
 
 std::atomic<uint64_t> g_loads{0};
+
+// Helpers that reported their commit and are still closing their context; reaped by the next run or at exit.
+class Helpers {
+public:
+    void add(pid_t pid) { running_.push_back(pid); }
+    void reap(int flags) {
+        std::erase_if(running_, [flags](pid_t pid) {
+            pid_t done;
+            do done = ::waitpid(pid, nullptr, flags); while (done < 0 && errno == EINTR);
+            return done != 0;
+        });
+    }
+    ~Helpers() { reap(0); }
+
+private:
+    std::vector<pid_t> running_;
+};
+Helpers g_helpers;
+
+void write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        bytes.remove_prefix(size_t(n));
+    }
+}
+
+// The helper: reports '0' once committed, or '1' DOING '\0' WHY, and never returns.
+[[noreturn]] void run_in_helper(pid_t parent, int report, std::string_view script, std::string_view doing) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != parent) ::_exit(1);
+    // Nothing of nsrun's but the report: not the sandbox's channel, not the lock nsrun releases when done.
+    if (report > 3) ::syscall(SYS_close_range, 3U, unsigned(report - 1), 0U);
+    ::syscall(SYS_close_range, unsigned(report + 1), ~0U, 0U);
+    try {
+        NftLibrary library;
+        NftContext context(library);
+        context.run(script, doing);
+        write_all(report, "0");
+    } catch (const Error& error) {
+        write_all(report, "1" + error.doing() + '\0' + error.why());
+    } catch (const std::exception& error) {
+        write_all(report, "1" + std::string(doing) + '\0' + error.what());
+    }
+    ::_exit(0);
+}
 
 template <class Fn>
 void resolve(void* handle, const char* name, Fn& fn) {
@@ -41,6 +97,37 @@ NftLibrary::NftLibrary() {
 }
 
 uint64_t NftLibrary::loads() noexcept { return g_loads.load(std::memory_order_relaxed); }
+
+void run_nft_script(std::string_view script, std::string_view doing) {
+    g_helpers.reap(WNOHANG);
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) throw_errno(std::string(doing) + ": creating the helper's pipe");
+    UniqueFd read_end(ends[0]), write_end(ends[1]);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw_errno(std::string(doing) + ": starting the nftables helper");
+    if (pid == 0) run_in_helper(parent, write_end.get(), script, doing);
+    write_end.reset();
+    g_loads.fetch_add(1, std::memory_order_relaxed);
+
+    char verdict = 0;
+    ssize_t n;
+    do n = ::read(read_end.get(), &verdict, 1); while (n < 0 && errno == EINTR);
+    if (n == 1 && verdict == '0') {
+        g_helpers.add(pid);
+        return;
+    }
+    std::string report;
+    char buffer[512];
+    while ((n = ::read(read_end.get(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) report.append(buffer, size_t(n));
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    size_t split = report.find('\0');
+    if (verdict == '1' && split != std::string::npos) fail(report.substr(0, split), report.substr(split + 1));
+    fail(std::string(doing), "the nftables helper ended without a report (status " + std::to_string(status) + ")");
+}
 
 NftContext::NftContext(const NftLibrary& library)
     : api_(library.api()), ctx_(api_.ctx_new(NFT_CTX_DEFAULT), Freer{&library.api()}) {

@@ -19,7 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <latch>
 #include <string>
 #include <thread>
@@ -197,6 +199,9 @@ TEST_F(NatRulesTest, FreshNamespaceGetsTableMasqueradeGuardAndForwarding) {
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::printf("[ MEASURE  ] first install (table, masquerade, guard, ip_forward): %.2f ms\n", ms);
         EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1);
+        // A helper process ran libnftables: this process never mapped it (nsrun's own memory stays small).
+        std::ifstream maps("/proc/self/maps");
+        EXPECT_THAT(std::string(std::istreambuf_iterator<char>(maps), {}), Not(HasSubstr("libnftables")));
 
         std::string rules = ruleset();
         EXPECT_THAT(rules, HasSubstr("table inet nsrun {"));
