@@ -16,8 +16,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
-
 Argv Nat(const Argv& program, const Argv& flags = {}) {
     Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
     args.insert(args.end(), flags.begin(), flags.end());

@@ -27,29 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const Argv kCurlPage = {"curl", "-sS", "--max-time", "10", "http://example.com/"};
-// Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
-constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
-
-std::string ReadFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Pids of processes whose command line contains `needle` (the test binary's own excepted).
-std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
-    std::vector<pid_t> pids;
-    std::error_code ec;
-    for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        pid_t pid = std::stoi(name);
-        if (pid == ::getpid()) continue;
-        if (Contains(ReadFile(entry.path() / "cmdline"), needle)) pids.push_back(pid);
-    }
-    return pids;
-}
 
 // Starts nsrun ARGS directly in network namespace `netns` (a /run/netns path): fork, setns, exec, nothing in
 // between, so that a kill "N ms after the spawn" lands N ms into nsrun's own work rather than into a wrapper

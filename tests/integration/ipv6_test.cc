@@ -17,8 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kPool6 = "2001:db8:6e73::/64";  // not the lab's 2001:db8:1::/64
-constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
+constexpr const char* kPool6 = "2001:db8:6e73::/64";  // kSubnet6Flag's; not the lab's 2001:db8:1::/64
 
 Argv DualStack(const Argv& program, const Argv& flags = {}) {
     Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};

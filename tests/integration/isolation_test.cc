@@ -57,13 +57,6 @@ std::map<std::string, std::string> ProbeResults(const std::string& text) {
     return results;
 }
 
-std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 // A fresh directory under /tmp (mode 0755), removed with everything in it on destruction.

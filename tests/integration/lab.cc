@@ -400,6 +400,26 @@ std::string UniqueToken() {
     return std::to_string(::getpid()) + std::to_string(1000 + counter++);
 }
 
+std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
+    std::vector<pid_t> pids;
+    std::error_code ec;
+    for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        pid_t pid = std::stoi(name);
+        if (pid == ::getpid()) continue;
+        if (Contains(ReadFile(entry.path() / "cmdline"), needle)) pids.push_back(pid);
+    }
+    return pids;
+}
+
 PublicCopy::PublicCopy(const std::string& source) {
     char tmpl[] = "/tmp/nsrun-it-XXXXXX";
     if (!::mkdtemp(tmpl)) {

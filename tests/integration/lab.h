@@ -147,6 +147,10 @@ bool Eventually(Pred pred, Millis timeout) {
 }
 // A string no other running test uses (pid + counter), for marking processes.
 std::string UniqueToken();
+// A whole file's bytes ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+// Pids of processes whose command line contains `needle` (the test binary's own excepted).
+std::vector<pid_t> ProcessesMentioning(const std::string& needle);
 // nsrun copied to a fresh 0755 directory, so that an unprivileged user can execute it; removed on destruction.
 class PublicCopy {
 public:
@@ -163,5 +167,7 @@ private:
 // The pool the tests give nsrun.
 inline constexpr const char* kPool = "203.0.113.0/24";
 inline constexpr const char* kSubnetFlag = "--subnet=203.0.113.0/24";
+// Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
+inline constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
 
 }  // namespace nsrun::testing

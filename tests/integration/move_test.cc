@@ -24,13 +24,6 @@ using ::testing::Not;
 constexpr const char* kNic = "nic0";
 constexpr const char* kToken = "hello-from-the-management-network";
 
-std::string ReadFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 std::vector<std::string> Words(const std::string& line) {
     std::istringstream in(line);
     std::vector<std::string> words;

@@ -19,9 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <latch>
 #include <string>
 #include <thread>
@@ -31,6 +29,7 @@
 #include "base/unique_fd.h"
 #include "netsetup/nat_rules.h"
 #include "netsetup/nft_library.h"
+#include "lab.h"
 
 extern char** environ;
 
@@ -200,8 +199,7 @@ TEST_F(NatRulesTest, FreshNamespaceGetsTableMasqueradeGuardAndForwarding) {
         std::printf("[ MEASURE  ] first install (table, masquerade, guard, ip_forward): %.2f ms\n", ms);
         EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1);
         // A helper process ran libnftables: this process never mapped it (nsrun's own memory stays small).
-        std::ifstream maps("/proc/self/maps");
-        EXPECT_THAT(std::string(std::istreambuf_iterator<char>(maps), {}), Not(HasSubstr("libnftables")));
+        EXPECT_THAT(nsrun::testing::ReadFile("/proc/self/maps"), Not(HasSubstr("libnftables")));
 
         std::string rules = ruleset();
         EXPECT_THAT(rules, HasSubstr("table inet nsrun {"));

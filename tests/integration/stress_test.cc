@@ -20,26 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
-constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
-
-// Pids of processes whose command line contains `needle` (the test binary's own excepted).
-std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
-    std::vector<pid_t> pids;
-    std::error_code ec;
-    for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        pid_t pid = std::stoi(name);
-        if (pid == ::getpid()) continue;
-        std::ifstream in(entry.path() / "cmdline");
-        std::stringstream s;
-        s << in.rdbuf();
-        if (Contains(s.str(), needle)) pids.push_back(pid);
-    }
-    return pids;
-}
-
 class StressTest : public LabTest {};
 
 TEST_F(StressTest, TwoHundredNatSandboxesAtOnceGetDistinctAddressesAndLeaveNothing) {
