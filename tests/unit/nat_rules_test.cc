@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "netsetup/nft_netlink.h"
+#include "nft_batch.h"
 
 namespace {
 
@@ -221,50 +222,8 @@ TEST(NftNetlink, UdataCommentAfterOtherRecordsAndTruncation) {
     EXPECT_THROW(nft::udata_with_comment(std::string(128, 'x')), nsrun::Error);
 }
 
-// Reads a batch back with libnftnl's parser, the one nft and iptables-nft read the kernel's answers with.
-struct Message {
-    uint16_t type;
-    uint16_t flags;
-    uint32_t seq;
-    uint8_t family;
-    std::string table, chain, comment;
-    nft::Rule rule;  // for NFT_MSG_NEWRULE
-};
-
-std::vector<Message> parse_batch(std::vector<uint8_t> bytes) {
-    std::vector<Message> out;
-    int left = int(bytes.size());
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
-        Message m{nlh->nlmsg_type, nlh->nlmsg_flags, nlh->nlmsg_seq,
-                  static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family, {}, {}, {}, nullptr};
-        if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) {
-            m.rule.reset(nftnl_rule_alloc());
-            EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, m.rule.get()), 0);
-            if (auto* t = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_TABLE)) m.table = t;
-            if (auto* c = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_CHAIN)) m.chain = c;
-            uint32_t len = 0;
-            if (auto* udata = static_cast<const uint8_t*>(nftnl_rule_get_data(m.rule.get(), NFTNL_RULE_USERDATA, &len)))
-                m.comment = nft::udata_comment({udata, len}).value_or("");
-        }
-        out.push_back(std::move(m));
-    }
-    EXPECT_EQ(left, 0);
-    return out;
-}
-
-std::vector<const nftnl_expr*> expressions(const nftnl_rule* rule) {
-    std::vector<const nftnl_expr*> out;
-    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
-    for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) out.push_back(e);
-    nftnl_expr_iter_destroy(it);
-    return out;
-}
-
-std::vector<std::string> expression_names(const nftnl_rule* rule) {
-    std::vector<std::string> names;
-    for (const nftnl_expr* e : expressions(rule)) names.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-    return names;
-}
+using nsrun::net::nft::testing::decode_batch;
+using nsrun::net::nft::testing::rule_expressions;
 
 std::vector<nft::Expr> iifname_prefix_accept() {
     const uint8_t prefix[] = {'n', 's', 'r'};
@@ -280,7 +239,7 @@ TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
     rules.push_back(nft::make_rule(nft::kFamilyIp, "filter", "FORWARD", iifname_prefix_accept(), "first"));
     rules.push_back(nft::make_rule(nft::kFamilyInet, "filter", "forward", iifname_prefix_accept(), "second"));
     EXPECT_EQ(nft::rule_chain(rules[0].get()), "ip filter FORWARD");
-    auto batch = parse_batch(nft::encode_insert_batch(rules, 100));
+    auto batch = decode_batch(nft::encode_insert_batch(rules, 100));
     ASSERT_EQ(batch.size(), 4u);
     EXPECT_EQ(batch[0].type, NFNL_MSG_BATCH_BEGIN);
     EXPECT_EQ(batch[3].type, NFNL_MSG_BATCH_END);
@@ -290,7 +249,7 @@ TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
         EXPECT_TRUE(batch[i].flags & NLM_F_ACK);  // each rule answers, so errors can be told apart
         EXPECT_FALSE(batch[i].flags & NLM_F_APPEND);  // at the head of the chain
         ASSERT_TRUE(batch[i].rule);
-        EXPECT_THAT(expression_names(batch[i].rule.get()), ElementsAre("meta", "cmp", "immediate"));
+        EXPECT_THAT(batch[i].expressions, ElementsAre("meta", "cmp", "immediate"));
     }
     EXPECT_EQ(batch[1].family, nft::kFamilyIp);
     EXPECT_EQ(batch[1].table, "filter");
@@ -304,10 +263,10 @@ TEST(NftNetlink, InsertBatchIsOneTransactionOfHeadInserts) {
 TEST(NftNetlink, AcceptIsAVerdictAndTheCmpCarriesTheInterfacePrefixWithoutItsNul) {
     std::vector<nft::Rule> rules;
     rules.push_back(nft::make_rule(nft::kFamilyIp, "filter", "FORWARD", iifname_prefix_accept(), "x"));
-    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    auto batch = decode_batch(nft::encode_insert_batch(rules, 1));
     ASSERT_EQ(batch.size(), 3u);
     ASSERT_TRUE(batch[1].rule);
-    auto e = expressions(batch[1].rule.get());
+    auto e = rule_expressions(batch[1].rule.get());
     ASSERT_EQ(e.size(), 3u);
     EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_META_KEY), uint32_t(NFT_META_IIFNAME));
     EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_META_DREG), uint32_t(NFT_REG_1));
@@ -328,10 +287,10 @@ TEST(NftNetlink, XtMatchCarriesItsNameRevisionAndInfo) {
     e.push_back(nft::expr::xt_match("conntrack", 3, info));
     std::vector<nft::Rule> rules;
     rules.push_back(nft::make_rule(NFPROTO_IPV6, "filter", "FORWARD", std::move(e), "x"));
-    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    auto batch = decode_batch(nft::encode_insert_batch(rules, 1));
     ASSERT_TRUE(batch.at(1).rule);
     EXPECT_EQ(batch[1].family, NFPROTO_IPV6);
-    auto parsed = expressions(batch[1].rule.get());
+    auto parsed = rule_expressions(batch[1].rule.get());
     ASSERT_EQ(parsed.size(), 1u);
     EXPECT_STREQ(nftnl_expr_get_str(parsed[0], NFTNL_EXPR_NAME), "match");
     EXPECT_STREQ(nftnl_expr_get_str(parsed[0], NFTNL_EXPR_MT_NAME), "conntrack");
@@ -348,10 +307,10 @@ TEST(NftNetlink, BitwiseAndKeepsTheMaskInHostOrderWithAZeroXor) {
     e.push_back(nft::expr::bitwise_and(0x20));
     std::vector<nft::Rule> rules;
     rules.push_back(nft::make_rule(nft::kFamilyInet, "t", "c", std::move(e)));
-    auto batch = parse_batch(nft::encode_insert_batch(rules, 1));
+    auto batch = decode_batch(nft::encode_insert_batch(rules, 1));
     ASSERT_TRUE(batch.at(1).rule);
     EXPECT_EQ(batch[1].comment, "") << "no comment, no userdata";
-    auto parsed = expressions(batch[1].rule.get());
+    auto parsed = rule_expressions(batch[1].rule.get());
     ASSERT_EQ(parsed.size(), 2u);
     EXPECT_EQ(nftnl_expr_get_u32(parsed[0], NFTNL_EXPR_CT_KEY), uint32_t(NFT_CT_STATUS));
     EXPECT_EQ(nftnl_expr_get_u32(parsed[1], NFTNL_EXPR_BITWISE_LEN), 4u);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "netsetup/nft_netlink.h"
+#include "nft_batch.h"
 
 namespace {
 
@@ -169,68 +170,19 @@ TEST(PortPublish, NoIpv6TableForAnIpv4OnlySandboxOrOnlyHostIpMappings) {
 
 // ---- the netlink transaction ----
 
-struct Message {
-    uint16_t type = 0;
-    uint16_t flags = 0;
-    uint32_t seq = 0;
-    uint8_t family = 0;
-    std::string name;              // table, chain or rule's chain
-    uint32_t table_flags = 0;
-    std::string comment;
-    uint32_t hook = 0;
-    int32_t priority = 0;
-    std::optional<uint32_t> policy;
-    std::string chain_type;
-    std::vector<std::string> expressions;
-    nft::Rule rule;
-};
+using nsrun::net::nft::testing::BatchMessage;
+using nsrun::net::nft::testing::rule_expressions;
 
-uint16_t Nft(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+uint16_t Nft(int msg) { return nsrun::net::nft::testing::nft_message(msg); }
 
-std::vector<const nftnl_expr*> Expressions(const nftnl_rule* rule) {
-    std::vector<const nftnl_expr*> out;
-    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
-    for (nftnl_expr* e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) out.push_back(e);
-    nftnl_expr_iter_destroy(it);
-    return out;
-}
-
-// Reads the transaction back with libnftnl's parsers, as nft reads the kernel's copy.
-std::vector<Message> Decode(std::vector<uint8_t> bytes) {
-    std::vector<Message> out;
-    int left = int(bytes.size());
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(bytes.data()); NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
-        Message m;
-        m.type = nlh->nlmsg_type;
-        m.flags = nlh->nlmsg_flags;
-        m.seq = nlh->nlmsg_seq;
-        m.family = static_cast<nfgenmsg*>(NLMSG_DATA(nlh))->nfgen_family;
-        if (nlh->nlmsg_type == Nft(NFT_MSG_NEWTABLE)) {
-            nft::Table t(nftnl_table_alloc());
-            EXPECT_EQ(nftnl_table_nlmsg_parse(nlh, t.get()), 0);
-            if (auto* name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME)) m.name = name;
-            m.table_flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
-            uint32_t len = 0;
-            if (auto* udata = static_cast<const uint8_t*>(nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len)))
-                m.comment = nft::udata_comment({udata, len}).value_or("");
-        } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWCHAIN)) {
-            nft::Chain c(nftnl_chain_alloc());
-            EXPECT_EQ(nftnl_chain_nlmsg_parse(nlh, c.get()), 0);
-            if (auto* name = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_NAME)) m.name = name;
-            if (auto* type = nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE)) m.chain_type = type;
-            m.hook = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM);
-            m.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
-            if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_POLICY)) m.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY);
-        } else if (nlh->nlmsg_type == Nft(NFT_MSG_NEWRULE)) {
-            m.rule.reset(nftnl_rule_alloc());
-            EXPECT_EQ(nftnl_rule_nlmsg_parse(nlh, m.rule.get()), 0);
-            if (auto* chain = nftnl_rule_get_str(m.rule.get(), NFTNL_RULE_CHAIN)) m.name = chain;
+// The transaction read back; none of the tables' rules carries a comment.
+std::vector<BatchMessage> Decode(std::vector<uint8_t> bytes) {
+    std::vector<BatchMessage> out = nsrun::net::nft::testing::decode_batch(std::move(bytes));
+    for (const BatchMessage& m : out) {
+        if (m.rule) {
             EXPECT_FALSE(nftnl_rule_is_set(m.rule.get(), NFTNL_RULE_USERDATA)) << "the table's rules carry no comment";
-            for (const nftnl_expr* e : Expressions(m.rule.get())) m.expressions.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
         }
-        out.push_back(std::move(m));
     }
-    EXPECT_EQ(left, 0);
     return out;
 }
 
@@ -243,10 +195,10 @@ TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
     EXPECT_EQ(msgs.back().type, NFNL_MSG_BATCH_END);
     for (size_t i = 0; i < msgs.size(); ++i) EXPECT_EQ(msgs[i].seq, 100 + i) << i;
 
-    const Message& table = msgs[1];
+    const BatchMessage& table = msgs[1];
     EXPECT_EQ(table.type, Nft(NFT_MSG_NEWTABLE));
     EXPECT_EQ(table.family, NFPROTO_IPV4);
-    EXPECT_EQ(table.name, "nsrun_nsr5");
+    EXPECT_EQ(table.table, "nsrun_nsr5");
     EXPECT_EQ(table.table_flags, uint32_t(NFT_TABLE_F_OWNER)) << "the kernel must own the table's lifetime";
     EXPECT_EQ(table.comment, t.comment);
     // Never adopt an existing table: the create fails instead.
@@ -254,9 +206,9 @@ TEST(PortPublish, BatchCreatesAnOwnedTableExclusivelyThenChainsThenRules) {
 
     size_t at = 2;
     for (const PublishChain& chain : t.chains) {
-        const Message& c = msgs[at++];
+        const BatchMessage& c = msgs[at++];
         EXPECT_EQ(c.type, Nft(NFT_MSG_NEWCHAIN));
-        EXPECT_EQ(c.name, chain.name);
+        EXPECT_EQ(c.chain, chain.name);
         EXPECT_EQ(c.chain_type, chain.type);
         EXPECT_EQ(c.hook, chain.hook);
         EXPECT_EQ(c.priority, chain.priority);
@@ -278,11 +230,11 @@ TEST(PortPublish, RulesCarryTheExpressionsTheirTextSays) {
     PublishTable t = publish_table(Lease(), m, 1);
     auto msgs = Decode(encode_publish_batch(std::span(&t, 1), 1));
     std::vector<std::vector<std::string>> prerouting, guard, postrouting;
-    for (const Message& msg : msgs) {
+    for (const BatchMessage& msg : msgs) {
         if (msg.type != Nft(NFT_MSG_NEWRULE)) continue;
-        if (msg.name == "prerouting") prerouting.push_back(msg.expressions);
-        if (msg.name == "localnet_guard") guard.push_back(msg.expressions);
-        if (msg.name == "postrouting") postrouting.push_back(msg.expressions);
+        if (msg.chain == "prerouting") prerouting.push_back(msg.expressions);
+        if (msg.chain == "localnet_guard") guard.push_back(msg.expressions);
+        if (msg.chain == "postrouting") postrouting.push_back(msg.expressions);
     }
     ASSERT_EQ(prerouting.size(), 1u);
     EXPECT_THAT(prerouting[0], ElementsAre("fib", "cmp", "meta", "cmp", "payload", "cmp", "immediate", "immediate", "nat"));
@@ -296,12 +248,12 @@ TEST(PortPublish, DnatRuleLoadsTheSandboxsAddressAndPortIntoTheNatExpression) {
     std::vector<PortMapping> m{parse_port_mapping("198.51.100.2:8080:80/udp")};
     PublishTable t = publish_table(Lease(), m, 1);
     auto msgs = Decode(encode_publish_batch(std::span(&t, 1), 1));
-    const Message* dnat = nullptr;
-    for (const Message& msg : msgs)
-        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.name == "prerouting") dnat = &msg;
+    const BatchMessage* dnat = nullptr;
+    for (const BatchMessage& msg : msgs)
+        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.chain == "prerouting") dnat = &msg;
     ASSERT_TRUE(dnat && dnat->rule);
     EXPECT_EQ(dnat->family, NFPROTO_IPV4);
-    auto e = Expressions(dnat->rule.get());
+    auto e = rule_expressions(dnat->rule.get());
     ASSERT_EQ(e.size(), 9u);
     // ip daddr 198.51.100.2
     EXPECT_EQ(nftnl_expr_get_u32(e[0], NFTNL_EXPR_PAYLOAD_BASE), uint32_t(NFT_PAYLOAD_NETWORK_HEADER));
@@ -340,14 +292,14 @@ TEST(PortPublish, BothTablesGoInOneTransactionAndTheIpv6DnatLoadsSixteenBytes) {
     EXPECT_EQ(msgs.front().type, NFNL_MSG_BATCH_BEGIN);
     EXPECT_EQ(msgs.back().type, NFNL_MSG_BATCH_END);
     std::vector<uint8_t> table_families;
-    const Message* dnat6 = nullptr;
-    for (const Message& msg : msgs) {
+    const BatchMessage* dnat6 = nullptr;
+    for (const BatchMessage& msg : msgs) {
         if (msg.type == Nft(NFT_MSG_NEWTABLE)) table_families.push_back(msg.family);
-        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.family == NFPROTO_IPV6 && msg.name == "prerouting") dnat6 = &msg;
+        if (msg.type == Nft(NFT_MSG_NEWRULE) && msg.family == NFPROTO_IPV6 && msg.chain == "prerouting") dnat6 = &msg;
     }
     EXPECT_THAT(table_families, ElementsAre(NFPROTO_IPV4, NFPROTO_IPV6));
     ASSERT_TRUE(dnat6 && dnat6->rule);
-    auto e = Expressions(dnat6->rule.get());
+    auto e = rule_expressions(dnat6->rule.get());
     ASSERT_EQ(e.size(), 11u);  // fib cmp, payload cmp (daddr != ::1), meta cmp payload cmp, immediate x2, nat
     EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_PAYLOAD_OFFSET), 24u) << "the IPv6 destination address";
     EXPECT_EQ(nftnl_expr_get_u32(e[2], NFTNL_EXPR_PAYLOAD_LEN), 16u);
