@@ -16,14 +16,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Argv Nat(const Argv& program, const Argv& flags = {}) {
-    Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
-    args.insert(args.end(), flags.begin(), flags.end());
-    args.push_back("--");
-    args.insert(args.end(), program.begin(), program.end());
-    return args;
-}
-
 // Prints "URL CODE" per URL: 200 when it answered, 000 when nothing did within 2 s. Exits 0 either way.
 std::string ProbeScript(const std::vector<std::string>& urls) {
     std::string script;

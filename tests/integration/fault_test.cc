@@ -83,13 +83,6 @@ std::string LastStep(const std::string& verbose_stderr) {
 
 class FaultTest : public LabTest {
 protected:
-    Argv Nat(const Argv& program, const Argv& extra = {}) const {
-        Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
-        args.insert(args.end(), extra.begin(), extra.end());
-        args.push_back("--");
-        args.insert(args.end(), program.begin(), program.end());
-        return args;
-    }
     std::string Tables() {
         Result r = lab().Host({"nft", "list", "tables"}, 10s);
         EXPECT_EQ(r.status, 0) << r.Describe();

@@ -19,14 +19,6 @@ using ::testing::Not;
 
 constexpr const char* kPool6 = "2001:db8:6e73::/64";  // kSubnet6Flag's; not the lab's 2001:db8:1::/64
 
-Argv DualStack(const Argv& program, const Argv& flags = {}) {
-    Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
-    args.insert(args.end(), flags.begin(), flags.end());
-    args.push_back("--");
-    args.insert(args.end(), program.begin(), program.end());
-    return args;
-}
-
 // "ADDRESS/LEN" of every inet6 line in `ip -6 -o addr` output.
 std::vector<std::string> Ipv6Addresses(std::string_view output) {
     std::vector<std::string> out;
@@ -75,7 +67,7 @@ class Ipv6Test : public LabTest {};
 
 TEST_F(Ipv6Test, Ipv6OnlyNameAndAddressAreReachedAndTheServerSeesTheHostsUplink) {
     size_t before = lab().WebLog().size();
-    Result r = lab().RunNsrun(DualStack(
+    Result r = lab().RunNsrun(Nat(
         {"sh", "-c",
          "curl -6 -sS --max-time 10 http://ipv6only.example/ && echo == && "
          "curl -sS --max-time 10 -g 'http://[2001:db8:1::80]/'"}));
@@ -92,9 +84,9 @@ TEST_F(Ipv6Test, Ipv6OnlyNameAndAddressAreReachedAndTheServerSeesTheHostsUplink)
 }
 
 TEST_F(Ipv6Test, SandboxHasA128FromThePoolInItsIpv4SlotAndADefaultRouteViaFe80_1) {
-    Process p(lab().Nsrun(DualStack({"sh", "-c",
-                                     "ip -6 -o addr show dev eth0 scope global; echo ==; ip -4 -o addr show dev eth0; "
-                                     "echo ==; ip -6 route show default; echo ready; exec sleep 20"})));
+    Process p(lab().Nsrun(Nat({"sh", "-c",
+                               "ip -6 -o addr show dev eth0 scope global; echo ==; ip -4 -o addr show dev eth0; "
+                               "echo ==; ip -6 route show default; echo ready; exec sleep 20"})));
     ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
     const std::string out = p.out();
     auto sections = out.find("==");
@@ -130,11 +122,11 @@ TEST_F(Ipv6Test, SandboxHasA128FromThePoolInItsIpv4SlotAndADefaultRouteViaFe80_1
 }
 
 TEST_F(Ipv6Test, Ipv6OffLeavesNoGlobalAddressAndNoRoute) {
-    Result r = lab().RunNsrun(DualStack({"sh", "-c",
-                                         "ip -6 -o addr show scope global; echo ==; ip -6 route show default; echo ==; "
-                                         "curl -6 -sS --max-time 5 -g 'http://[2001:db8:1::80]/' || echo v6-failed; "
-                                         "curl -sS --max-time 10 http://198.51.100.80/ >/dev/null && echo v4-ok"},
-                                        {"--ipv6=off"}));
+    Result r = lab().RunNsrun(Nat({"sh", "-c",
+                                   "ip -6 -o addr show scope global; echo ==; ip -6 route show default; echo ==; "
+                                   "curl -6 -sS --max-time 5 -g 'http://[2001:db8:1::80]/' || echo v6-failed; "
+                                   "curl -sS --max-time 10 http://198.51.100.80/ >/dev/null && echo v4-ok"},
+                                  {"--ipv6=off"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_EQ(r.out.substr(0, r.out.find("v6-failed")), "==\n==\n") << r.out;
     EXPECT_THAT(r.out, HasSubstr("v6-failed"));
@@ -145,9 +137,9 @@ TEST_F(Ipv6Test, Ipv6OffLeavesNoGlobalAddressAndNoRoute) {
 
 TEST_F(Ipv6Test, HostWithoutAnIpv6DefaultRouteGivesIpv4Only) {
     ASSERT_EQ(lab().Host({"ip", "-6", "route", "del", "default"}).status, 0);
-    Result r = lab().RunNsrun(DualStack({"sh", "-c", "ip -6 -o addr show scope global; echo ==; "
-                                                     "curl -sS --max-time 10 http://example.com/ >/dev/null && echo ok"},
-                                        {"-v"}));
+    Result r = lab().RunNsrun(Nat({"sh", "-c", "ip -6 -o addr show scope global; echo ==; "
+                                               "curl -sS --max-time 10 http://example.com/ >/dev/null && echo ok"},
+                                  {"-v"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_EQ(r.out, "==\nok\n");
     EXPECT_THAT(r.err, HasSubstr("IPv4 only: the host has no IPv6 default route"));
@@ -155,9 +147,9 @@ TEST_F(Ipv6Test, HostWithoutAnIpv6DefaultRouteGivesIpv4Only) {
 }
 
 TEST_F(Ipv6Test, AnIpv6NameServerAloneResolvesThroughIpv6Nat) {
-    Result r = lab().RunNsrun(DualStack({"sh", "-c", "grep ^nameserver /etc/resolv.conf; echo ==; "
-                                                     "curl -4 -sS --max-time 10 http://example.com/"},
-                                        {"--dns=2001:db8:1:0::53"}));
+    Result r = lab().RunNsrun(Nat({"sh", "-c", "grep ^nameserver /etc/resolv.conf; echo ==; "
+                                               "curl -4 -sS --max-time 10 http://example.com/"},
+                                  {"--dns=2001:db8:1:0::53"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     // The only server is the lab's IPv6 one, in its canonical form: example.com's A record came over IPv6.
     EXPECT_EQ(r.out.substr(0, r.out.find("==")), "nameserver 2001:db8:1::53\n") << r.out;
@@ -167,7 +159,7 @@ TEST_F(Ipv6Test, AnIpv6NameServerAloneResolvesThroughIpv6Nat) {
 TEST_F(Ipv6Test, AnIpv6NameServerOnAHostWithoutIpv6Is125AndChangesNothing) {
     ASSERT_EQ(lab().Host({"ip", "-6", "route", "del", "default"}).status, 0);
     std::string before = lab().NftRuleset();
-    Result r = lab().RunNsrun(DualStack({"true"}, {"--dns=198.51.100.53", "--dns=2001:db8:1::53"}));
+    Result r = lab().RunNsrun(Nat({"true"}, {"--dns=198.51.100.53", "--dns=2001:db8:1::53"}));
     EXPECT_EQ(r.status, 125) << r.Describe();
     EXPECT_TRUE(IsOneNsrunErrorLine(r.err)) << r.err;
     EXPECT_THAT(r.err, HasSubstr("--dns 2001:db8:1::53: the sandbox would have no IPv6: the host has no IPv6 "
@@ -175,14 +167,14 @@ TEST_F(Ipv6Test, AnIpv6NameServerOnAHostWithoutIpv6Is125AndChangesNothing) {
     EXPECT_EQ(lab().NftRuleset(), before);
     EXPECT_TRUE(lab().NsrLinks().empty());
     // An IPv4 server alone is fine there: the sandbox goes IPv4 only.
-    Result v4 = lab().RunNsrun(DualStack({"true"}, {"--dns=198.51.100.53"}));
+    Result v4 = lab().RunNsrun(Nat({"true"}, {"--dns=198.51.100.53"}));
     EXPECT_EQ(v4.status, 0) << v4.Describe();
 }
 
 TEST_F(Ipv6Test, PoolOverlappingAnIpv6RouteIsRefusedAndNothingChanges) {
     ASSERT_EQ(lab().Host({"ip", "-6", "route", "add", "2001:db8:6e73::/48", "dev", "uplink"}).status, 0);
     std::string before = lab().NftRuleset();
-    Result r = lab().RunNsrun(DualStack({"true"}));
+    Result r = lab().RunNsrun(Nat({"true"}));
     EXPECT_EQ(r.status, 125) << r.Describe();
     EXPECT_TRUE(IsOneNsrunErrorLine(r.err)) << r.err;
     EXPECT_THAT(r.err, HasSubstr("IPv6 pool 2001:db8:6e73::/64: 2001:db8:6e73::/64 overlaps the host's route "
@@ -191,7 +183,7 @@ TEST_F(Ipv6Test, PoolOverlappingAnIpv6RouteIsRefusedAndNothingChanges) {
     EXPECT_TRUE(lab().NsrLinks().empty());
     EXPECT_EQ(Sysctl(lab(), "net.ipv6.conf.all.forwarding"), "0");
     // The same pool is fine once the route is gone, and --ipv6=off never looks at it.
-    Result off = lab().RunNsrun(DualStack({"true"}, {"--ipv6=off"}));
+    Result off = lab().RunNsrun(Nat({"true"}, {"--ipv6=off"}));
     EXPECT_EQ(off.status, 0) << off.Describe();
 }
 
@@ -223,9 +215,9 @@ TEST_F(Ipv6Test, Ipv6ForwardingKeepsTheHostsRouterAdvertisementsAndForwardsOnlyS
     ASSERT_TRUE(Eventually([&] { return Contains(learnt_default(), "dev uplink"); }, 5s))
         << "control: the host takes its default route from the advertisement";
 
-    Result r = lab().RunNsrun(DualStack({"curl", "-6", "-sS", "--max-time", "10", "-o", "/dev/null", "-g",
-                                         "http://[2001:db8:1::80]/"},
-                                        {"-v"}));
+    Result r = lab().RunNsrun(Nat({"curl", "-6", "-sS", "--max-time", "10", "-o", "/dev/null", "-g",
+                                   "http://[2001:db8:1::80]/"},
+                                  {"-v"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_THAT(r.err, HasSubstr("turned on IPv6 forwarding after setting accept_ra=2 (was 1) on default"));
     EXPECT_EQ(Sysctl(lab(), "net.ipv6.conf.all.forwarding"), "1");
@@ -266,7 +258,7 @@ TEST_F(Ipv6Test, Ipv6ForwardingKeepsTheHostsRouterAdvertisementsAndForwardsOnlyS
 TEST_F(Ipv6Test, Ip6tablesForwardPolicyDropGetsCompatibleAcceptsAndSandboxesStillGetOut) {
     // What Docker does for IPv6 too (ip6tables-nft): policy DROP in ip6 filter FORWARD.
     ASSERT_EQ(lab().Host({"ip6tables", "-P", "FORWARD", "DROP"}).status, 0);
-    Result r = lab().RunNsrun(DualStack({"curl", "-6", "-sS", "--max-time", "10", "http://ipv6only.example/"}));
+    Result r = lab().RunNsrun(Nat({"curl", "-6", "-sS", "--max-time", "10", "http://ipv6only.example/"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_THAT(r.out, HasSubstr("Example Domain"));
     Result save = lab().Host({"ip6tables", "-S", "FORWARD"});
@@ -277,8 +269,8 @@ TEST_F(Ipv6Test, Ip6tablesForwardPolicyDropGetsCompatibleAcceptsAndSandboxesStil
                                     "--comment \"nsrun: let replies reach sandboxes (nsr*) (IPv6)\" -j ACCEPT"));
     EXPECT_THAT(save.out, Not(HasSubstr("incompatible")));
     // An IPv4-only launch has no business in ip6 chains; a second dual-stack one adds nothing.
-    ASSERT_EQ(lab().RunNsrun(DualStack({"true"})).status, 0);
-    ASSERT_EQ(lab().RunNsrun(DualStack({"true"}, {"--ipv6=off"})).status, 0);
+    ASSERT_EQ(lab().RunNsrun(Nat({"true"})).status, 0);
+    ASSERT_EQ(lab().RunNsrun(Nat({"true"}, {"--ipv6=off"})).status, 0);
     Result again = lab().Host({"ip6tables", "-S", "FORWARD"});
     EXPECT_EQ(again.out, save.out);
 }
@@ -289,7 +281,7 @@ protected:
 };
 
 TEST_F(Ipv6MtuTest, LinkTakesTheUplinkMtuAndLargeTransfersPassOverIpv6) {
-    Result r = lab().RunNsrun(DualStack(
+    Result r = lab().RunNsrun(Nat(
         {"sh", "-c",
          "ip -o link show dev eth0; curl -6 -sS --max-time 10 -o /dev/null -w '%{size_download}\\n' -g "
          "'http://[2001:db8:1::80]/bytes/300000' && head -c 300000 /dev/zero | "
@@ -302,10 +294,10 @@ TEST_F(Ipv6MtuTest, LinkTakesTheUplinkMtuAndLargeTransfersPassOverIpv6) {
 TEST_F(Ipv6Test, LowerIpv6MtuOfTheUplinkGoesOnTheSandboxsIpv6Route) {
     // A router advertisement's MTU option lowers conf/IFACE/mtu below the link's; IPv4 keeps 1500.
     ASSERT_EQ(lab().Host({"sysctl", "-qw", "net.ipv6.conf.uplink.mtu=1380"}).status, 0);
-    Result r = lab().RunNsrun(DualStack({"sh", "-c",
-                                         "ip -o link show dev eth0; ip -6 route show default; "
-                                         "head -c 200000 /dev/zero | curl -6 -sS --max-time 10 --data-binary @- -g "
-                                         "'http://[2001:db8:1::80]/upload'"}));
+    Result r = lab().RunNsrun(Nat({"sh", "-c",
+                                   "ip -o link show dev eth0; ip -6 route show default; "
+                                   "head -c 200000 /dev/zero | curl -6 -sS --max-time 10 --data-binary @- -g "
+                                   "'http://[2001:db8:1::80]/upload'"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_EQ(MtuOf(r.out), 1500) << r.out;
     EXPECT_THAT(r.out, HasSubstr("default via fe80::1 dev eth0 proto static metric 1024 mtu 1380")) << r.out;

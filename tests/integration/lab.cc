@@ -400,6 +400,14 @@ std::string UniqueToken() {
     return std::to_string(::getpid()) + std::to_string(1000 + counter++);
 }
 
+Argv Nat(const Argv& program, const Argv& flags) {
+    Argv args{"--net=nat", kSubnetFlag, kSubnet6Flag};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("--");
+    args.insert(args.end(), program.begin(), program.end());
+    return args;
+}
+
 std::string ReadFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream s;

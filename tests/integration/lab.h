@@ -169,5 +169,8 @@ inline constexpr const char* kPool = "203.0.113.0/24";
 inline constexpr const char* kSubnetFlag = "--subnet=203.0.113.0/24";
 // Documentation addresses for the IPv6 half of a dual-stack sandbox (the lab host has IPv6).
 inline constexpr const char* kSubnet6Flag = "--subnet6=2001:db8:6e73::/64";
+// nsrun's arguments for a dual-stack `--net=nat` on the test pools (IPv4 and IPv6), then `flags`, then
+// `-- program`.
+Argv Nat(const Argv& program, const Argv& flags = {});
 
 }  // namespace nsrun::testing

@@ -39,7 +39,7 @@ TEST_F(StressTest, TwoHundredNatSandboxesAtOnceGetDistinctAddressesAndLeaveNothi
     procs.reserve(kCount);
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < kCount; ++i)
-        procs.emplace_back(lab().Nsrun({"--net=nat", kSubnetFlag, kSubnet6Flag, "--", "sh", "-c", script, token}));
+        procs.emplace_back(lab().Nsrun(Nat({"sh", "-c", script, token})));
 
     std::set<std::string> addresses;
     int up = 0;
