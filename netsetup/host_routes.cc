@@ -116,9 +116,7 @@ HostRoutes scan_host_routes6(nl_sock* socket, const Ipv6Cidr& pool) {
 unsigned uplink_mtu(nl_sock* socket, const HostRoutes& routes) {
     unsigned mtu = 1500;
     if (routes.uplink_ifindex != 0) {
-        rtnl_link* raw = nullptr;
-        check_nl(rtnl_link_get_kernel(socket, routes.uplink_ifindex, nullptr, &raw), "reading the uplink's MTU");
-        NlLink link(raw);
+        NlLink link = read_link(socket, routes.uplink_ifindex, "", "reading the uplink's MTU");
         if (rtnl_link_get_mtu(link.get()) != 0) mtu = rtnl_link_get_mtu(link.get());
     }
     if (routes.uplink_route_mtu != 0 && routes.uplink_route_mtu < mtu) mtu = routes.uplink_route_mtu;
@@ -127,9 +125,7 @@ unsigned uplink_mtu(nl_sock* socket, const HostRoutes& routes) {
 
 unsigned uplink_mtu6(nl_sock* socket, const HostRoutes& routes) {
     if (routes.uplink_ifindex == 0) return 0;
-    rtnl_link* raw = nullptr;
-    check_nl(rtnl_link_get_kernel(socket, routes.uplink_ifindex, nullptr, &raw), "reading the IPv6 uplink's MTU");
-    NlLink link(raw);
+    NlLink link = read_link(socket, routes.uplink_ifindex, "", "reading the IPv6 uplink's MTU");
     unsigned mtu = rtnl_link_get_mtu(link.get());
     if (mtu == 0) mtu = 1500;
     // conf/IFACE/mtu, which router advertisements set (libnl 3.7 parses but does not expose it).

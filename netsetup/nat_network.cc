@@ -39,9 +39,7 @@ uint64_t random_start() {
 // fe80::/64 route per sandbox (the kernel refuses IPv6 link settings in the request that creates the link).
 int bring_up(nl_sock* socket, const std::string& name, bool no_link_local = false) {
     const std::string doing = "bringing up " + name;
-    rtnl_link* raw = nullptr;
-    check_nl(rtnl_link_get_kernel(socket, 0, name.c_str(), &raw), doing);
-    NlLink link(raw);
+    NlLink link = read_link(socket, 0, name, doing);
     NlLink change(rtnl_link_alloc());
     if (!change) fail(doing, "out of memory");
     rtnl_link_set_flags(change.get(), IFF_UP);

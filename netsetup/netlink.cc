@@ -19,6 +19,12 @@ int check_nl(int result, const std::string& doing) {
     return result;
 }
 
+NlLink read_link(nl_sock* socket, int index, const std::string& name, const std::string& doing) {
+    rtnl_link* raw = nullptr;
+    check_nl(rtnl_link_get_kernel(socket, index, name.empty() ? nullptr : name.c_str(), &raw), doing);
+    return NlLink(raw);
+}
+
 NlAddr ipv4_nl_addr(uint32_t host_order, unsigned prefix) {
     uint32_t network_order = htonl(host_order);
     NlAddr address(nl_addr_build(AF_INET, &network_order, sizeof network_order));

@@ -32,6 +32,9 @@ NlSocket connect_route_socket();
 // Throws Error(doing, libnl's text) when `result` is a libnl error (negative).
 int check_nl(int result, const std::string& doing);
 
+// The kernel's current record of one link: by `index`, or by `name` when `index` is 0. Throws
+// Error(doing, libnl's text).
+NlLink read_link(nl_sock* socket, int index, const std::string& name, const std::string& doing);
 // nl_addr for one IPv4 address with the given prefix length.
 NlAddr ipv4_nl_addr(uint32_t host_order, unsigned prefix);
 

@@ -22,9 +22,7 @@ using NlQdisc = std::unique_ptr<rtnl_qdisc, NlDeleter<rtnl_qdisc_put>>;
 
 void add_token_bucket(nl_sock* socket, const std::string& link_name, const TokenBucket& bucket, const std::string& where) {
     const std::string doing = "limiting the rate on " + where;
-    rtnl_link* raw = nullptr;
-    check_nl(rtnl_link_get_kernel(socket, 0, link_name.c_str(), &raw), doing);
-    NlLink link(raw);
+    NlLink link = read_link(socket, 0, link_name, doing);
     NlQdisc qdisc(rtnl_qdisc_alloc());
     if (!qdisc) fail(doing, "out of memory");
     rtnl_tc* tc = TC_CAST(qdisc.get());
