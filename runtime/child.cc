@@ -4,8 +4,6 @@
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
-#include <linux/mount.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -17,51 +15,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/child_report.h"
 #include "runtime/exit_status.h"
+#include "runtime/mounts.h"
 
 namespace nsrun::runtime {
 namespace {
-
-// Fixed-size string building without allocation.
-class Text {
-public:
-    Text& add(const char* s) {
-        while (*s && len_ + 1 < sizeof buf_) buf_[len_++] = *s++;
-        buf_[len_] = '\0';
-        return *this;
-    }
-    Text& add(long n) {
-        char digits[24];
-        int i = 0;
-        bool negative = n < 0;
-        unsigned long v = negative ? 0UL - (unsigned long)n : (unsigned long)n;
-        do digits[i++] = char('0' + v % 10); while ((v /= 10) && i < 22);
-        if (negative) digits[i++] = '-';
-        while (i) {
-            char c[2] = {digits[--i], 0};
-            add(c);
-        }
-        return *this;
-    }
-    const char* c_str() const { return buf_; }
-    size_t size() const { return len_; }
-
-private:
-    char buf_[4096] = {};
-    size_t len_ = 0;
-};
-
-[[noreturn]] void report_and_exit(int channel, int status, int err, const char* doing, const char* detail = "") {
-    ChildReport report{};
-    report.status = status;
-    report.err = err;
-    size_t n = 0;
-    for (const char* part : {doing, detail})
-        for (; *part && n + 1 < sizeof report.doing; ++part) report.doing[n++] = *part;
-    ssize_t ignored = ::write(channel, &report, sizeof report);
-    (void)ignored;
-    _exit(status);
-}
 
 // Blocks for one byte from the parent; the parent's death (EOF) ends the child quietly.
 void expect_byte(int channel, char wanted) {
@@ -84,54 +43,6 @@ int bring_up_loopback() {
     return err;
 }
 
-// The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
-// bind-mounted (its mount is not in this namespace), and no directory of the host's may be covered to hold it.
-int mount_resolv_conf(const char* content, size_t size) {
-    int fs = int(::syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
-    if (fs < 0) return errno;
-    int err = 0;
-    if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
-        ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
-        err = errno;
-    int mnt = err ? -1 : int(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
-    if (!err && mnt < 0) err = errno;
-    ::close(fs);
-    if (err) return err;
-    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
-    if (written < 0) err = errno;
-    else if (size_t(written) != size) err = EIO;
-    if (file >= 0) ::close(file);
-    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (!err && tree < 0) err = errno;
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
-    if (tree >= 0) ::close(tree);
-    ::close(mnt);
-    return err;
-}
-
-int set_read_only(int dirfd, const char* path, unsigned flags) {
-    mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    return ::syscall(SYS_mount_setattr, dirfd, path, flags | AT_RECURSIVE, &attr, sizeof attr) < 0 ? errno : 0;
-}
-
-// A recursive bind through the new mount API, so a read-only one is read-only all the way down before it is
-// ever visible.
-// Returns 0, or an errno with *failed_path naming the path that failed.
-int bind_mount(const char* source, const char* target, bool read_only, const char** failed_path) {
-    *failed_path = source;
-    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (tree < 0) return errno;
-    int err = read_only ? set_read_only(tree, "", AT_EMPTY_PATH) : 0;
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-        err = errno;
-        *failed_path = target;
-    }
-    ::close(tree);
-    return err;
-}
-
 int write_file(const char* path, const char* text) {
     int fd = ::open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return errno;
@@ -139,44 +50,6 @@ int write_file(const char* path, const char* text) {
     int err = ::write(fd, text, size) == ssize_t(size) ? 0 : errno;
     ::close(fd);
     return err;
-}
-
-void prepare_mounts(const ChildPlan& plan) {
-    // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
-        report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "making the sandbox's mounts private");
-    if (plan.read_only_root)
-        if (int err = set_read_only(AT_FDCWD, "/", 0))
-            report_and_exit(plan.channel_fd, kStatusNsrunError, err, "making the file system read-only");
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
-        report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
-    if (plan.resolv_conf)
-        if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
-            report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
-    // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next
-    // root launch to run (the shape of runc's CVE-2019-5736), or forge nsrun's records and locks under
-    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over. A path
-    // that is not there (a deleted binary, no /run/nsrun yet) is nothing to protect.
-    if (!plan.read_only_root)
-        for (const char* path : {plan.own_binary, static_cast<const char*>(kStateDirectory)}) {
-            const char* failed_path;
-            int err = path ? bind_mount(path, path, true, &failed_path) : 0;
-            if (err && err != ENOENT)
-                report_and_exit(plan.channel_fd, kStatusNsrunError, err, "protecting ", failed_path);
-        }
-    for (size_t i = 0; i < plan.mount_count; ++i) {
-        const MountRequest& request = plan.mounts[i];
-        if (request.kind == MountRequest::Kind::tmpfs) {
-            if (::mount("tmpfs", request.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, plan.tmpfs_options) < 0)
-                report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "--tmpfs ", request.target.c_str());
-        } else {
-            const char* failed_path;
-            if (int err = bind_mount(request.source.c_str(), request.target.c_str(),
-                                     request.kind == MountRequest::Kind::ro_bind, &failed_path))
-                report_and_exit(plan.channel_fd, kStatusNsrunError, err,
-                                request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ", failed_path);
-        }
-    }
 }
 
 // execvp() without allocation; remembers EACCES the way execvp does, so a program that exists but cannot be
