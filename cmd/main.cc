@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/step_log.h"
+#include "cmd/netns_name.h"
 #include "cmd/options.h"
 #include "cmd/registry.h"
 #include "cmd/subcommands.h"
@@ -62,8 +63,24 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     spec.env = program_environment(options, spec.identity);
     if (options.net == NetMode::nat || !options.dns.empty())
         spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
-    spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp);
+    if (!options.net_only) spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp);
+    if (options.net_only) {
+        // The host identity and view: whatever the defaults above isolate is left out (runtime/net_only.h).
+        spec.net_only = true;
+        spec.new_user = false;
+        spec.identity.reset();
+        spec.extra_namespaces = 0;
+        spec.capabilities = {};
+    }
     return spec;
+}
+
+// Interfaces a SIGKILLed nsrun could not give back come back with their configuration (moved_interface.h):
+// before a dead sandbox's `ip netns` name is let go of (list, exec and --name clean those up), since the
+// name may be what still holds one.
+void recover_moved_interfaces(nsrun::StepLog& log) {
+    if (::geteuid() != 0) return;
+    for (const auto& line : nsrun::net::recover_moved_interfaces(log)) std::fprintf(stderr, "nsrun: %s\n", line.c_str());
 }
 
 // When the sandbox failed first (a --bind source missing, say), the network step fails only as a consequence
@@ -82,8 +99,9 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.net == NetMode::nat && ::geteuid() != 0)
         nsrun::fail("--net=nat", "needs root (CAP_NET_ADMIN on the host) to create the veth and NAT rules; "
                                  "--net=none works without root");
-    // Interfaces a SIGKILLed nsrun could not give back get their configuration again (moved_interface.h).
-    if (::geteuid() == 0) nsrun::net::recover_moved_interfaces(log);
+    if (options.net_only && ::geteuid() != 0)
+        nsrun::fail("--net-only", "needs root (ip netns exec's model: the program keeps root's privileges)");
+    recover_moved_interfaces(log);
     if (options.rate) nsrun::net::check_rate(*options.rate);
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
@@ -114,8 +132,9 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     }
     if (options.net == NetMode::move)
         preferring_sandbox_failure(sandbox, [&] {
+            std::string held_at = options.name ? nsrun::cli::netns_path(*options.name) : std::string();
             moved.emplace(nsrun::net::MovedInterface::attach(
-                sandbox.pid(), {options.move_interface, options.addresses, options.gateway}, log));
+                sandbox.pid(), {options.move_interface, options.addresses, options.gateway, held_at}, log));
         });
     if (name) {
         name->publish(nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
@@ -134,6 +153,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         auto parsed = nsrun::cli::parse_command_line(args, nsrun::cli::Sources::of_process());
+        if (parsed.action == nsrun::cli::ParseResult::Action::list || parsed.action == nsrun::cli::ParseResult::Action::exec) {
+            nsrun::StepLog quiet(parsed.options.verbose);
+            recover_moved_interfaces(quiet);
+        }
         if (parsed.action == nsrun::cli::ParseResult::Action::list) return nsrun::cli::list_sandboxes(parsed.json);
         if (parsed.action == nsrun::cli::ParseResult::Action::exec) return nsrun::cli::exec_in_sandbox(parsed);
         if (parsed.action != nsrun::cli::ParseResult::Action::run) {

@@ -3,10 +3,11 @@
 // mount point so the mount reaches every mount namespace that receives this one's mounts (and its unmount
 // reaches them too).
 //
-// The mount is made in nsrun's own mount namespace. Started from an ordinary shell or service, that is the
-// machine's, and every later `ip netns exec` (a slave of it) sees the name. Started inside a private or slave
-// mount namespace (under `ip netns exec`, say), only that namespace sees the mount; others see an empty file,
-// exactly as with `ip netns add` run there.
+// The mount is made in the host's mount namespace (that of nsrun's outermost ancestor it may enter: pid 1's
+// on an ordinary machine), whatever mount namespace nsrun itself runs in: started under `ip netns exec` or
+// `unshare -m`, a mount of its own namespace would stay there, and `ip netns exec NAME` anywhere else would
+// read an empty file ("Invalid argument"). Namespaces that are slaves of the host's (ip netns exec's,
+// unshare -m's default) receive it too.
 #pragma once
 
 #include <sys/types.h>

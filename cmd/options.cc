@@ -259,6 +259,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         ->allow_extra_args(false);
     app.add_option("--seccomp", options.seccomp, "default (the built-in profile), off, or a profile FILE")
         ->type_name("PROFILE");
+    app.add_flag("--net-only", options.net_only,
+                 "Isolate only the network, as ip netns exec: the program is TRUSTED, runs as you with every "
+                 "capability, no seccomp, in the host's processes and files (for a service such as sshd)");
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -362,6 +365,15 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     for (const auto& limit : rlimits) options.rlimits.push_back(runtime::parse_rlimit(limit));
     for (const auto& fd : keep_fds) options.keep_fds.push_back(parse_fd(fd));
     if (options.seccomp.empty()) fail("--seccomp", "give default, off or a profile file");
+    if (options.net_only) {
+        if (options.net == NetMode::host) fail("--net-only --net=host", "nothing would be isolated");
+        for (const char* more : {"--unshare", "--hostname", "--read-only", "--tmpfs", "--bind", "--ro-bind",
+                                 "--cap-add", "--user", "--seccomp"})
+            if (app.count(more))
+                fail(std::string(more) + " with --net-only",
+                     "--net-only runs the program as you, with every capability and no seccomp, in the host's "
+                     "view (leave out --net-only to sandbox it)");
+    }
     return result;
 }
 

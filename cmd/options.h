@@ -48,6 +48,9 @@ struct Options {
     std::vector<runtime::ResourceLimit> rlimits;
     std::vector<int> keep_fds;
     std::string seccomp = "default";
+    // --net-only: only the network isolated, as `ip netns exec` does (runtime/net_only.h); refused beside the
+    // options above that isolate or restrict anything more.
+    bool net_only = false;
 };
 
 struct ParseResult {

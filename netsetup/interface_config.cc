@@ -338,7 +338,8 @@ bool route_has_gateway(std::string_view body) {
 
 // A record is a few "key value" lines; addresses and routes are hex of their message bodies followed by a
 // description for whoever reads the file.
-std::string format_interface_record(const InterfaceState& state, long owner_pid) {
+std::string format_interface_record(const InterfaceState& state, long owner_pid, const std::string& held_at,
+                                    uint64_t netns) {
     std::string text = "# nsrun: interface " + state.name + " as it was before nsrun (pid " +
                        std::to_string(owner_pid) + ") gave it to a sandbox; nsrun restores it from here\n";
     text += "nsrun-moved-interface 1\n";
@@ -352,6 +353,7 @@ std::string format_interface_record(const InterfaceState& state, long owner_pid)
     text += std::string("up ") + (state.up ? "1" : "0") + "\n";
     for (const auto& address : state.addresses) text += "address " + hex_of(address) + " " + describe_address(address) + "\n";
     for (const auto& route : state.routes) text += "route " + hex_of(route) + " " + describe_route(route) + "\n";
+    if (!held_at.empty()) text += "held_at " + std::to_string(netns) + " " + held_at + "\n";
     text += "end\n";
     return text;
 }
@@ -401,6 +403,12 @@ std::optional<InterfaceRecord> parse_interface_record(std::string_view text) {
             auto bytes = bytes_of_hex(value.substr(0, value.find(' ')));
             if (!bytes || bytes->empty()) return std::nullopt;
             (key == "address" ? state.addresses : state.routes).push_back(std::move(*bytes));
+        } else if (key == "held_at") {
+            size_t gap = value.find(' ');
+            auto netns = parse_decimal(value.substr(0, gap), UINT64_MAX);
+            if (!netns || gap == std::string_view::npos || value.substr(gap + 1).find('/') != 0) return std::nullopt;
+            record.netns = *netns;
+            record.held_at = value.substr(gap + 1);
         } else if (key == "end") {
             ended = true;
         } else {

@@ -6,6 +6,7 @@
 
 #include <netlink/netlink.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,10 +79,15 @@ bool route_has_gateway(std::string_view body);
 
 // The record text for `state` (what nsrun writes under /run/nsrun/moved) and back; parse returns nullopt for
 // text that is not a complete record.
-std::string format_interface_record(const InterfaceState& state, long owner_pid);
+// `held_at` (with the namespace's inode `netns`) names a file that keeps the sandbox's network namespace alive
+// past its nsrun (an `ip netns` name), where the next nsrun finds the interface if that nsrun is killed.
+std::string format_interface_record(const InterfaceState& state, long owner_pid, const std::string& held_at = {},
+                                    uint64_t netns = 0);
 struct InterfaceRecord {
     InterfaceState state;
     long owner_pid = 0;
+    std::string held_at;  // empty when none
+    uint64_t netns = 0;
 };
 std::optional<InterfaceRecord> parse_interface_record(std::string_view text);
 

@@ -1,12 +1,16 @@
 #include "netsetup/moved_interface.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <netlink/errno.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "base/error.h"
+#include "base/netns_members.h"
 #include "base/unique_fd.h"
 #include "netsetup/interface_config.h"
 #include "netsetup/moved_records.h"
@@ -28,10 +32,60 @@ bool same_device(const InterfaceState& now, const InterfaceState& recorded) {
     return !recorded.mac.empty() && now.mac == recorded.mac;
 }
 
-void recover(nl_sock* socket, StaleRecord& stale, StepLog& log) {
+UniqueFd open_namespace(const std::string& path, const std::string& doing) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno(doing);
+    return fd;
+}
+
+// The recorded namespace, when the file that holds it still does: from here, or through pid 1's root when the
+// name was mounted in a mount namespace this one does not receive.
+UniqueFd open_held_namespace(const InterfaceRecord& record) {
+    for (const std::string& path : {record.held_at, "/proc/1/root" + record.held_at}) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st{};
+        struct statfs fs{};
+        if (fd && ::fstat(fd.get(), &st) == 0 && ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == NSFS_MAGIC &&
+            uint64_t(st.st_ino) == record.netns)
+            return fd;
+    }
+    return {};
+}
+
+// The interface is still in the namespace of its killed nsrun's sandbox, which an `ip netns` name keeps alive:
+// once that name goes, the kernel destroys a virtual interface and strips a physical one.
+void take_back(nl_sock* host, int held, StaleRecord& stale, const InterfaceRecord& record, const std::string& left_by,
+               std::vector<std::string>& notices) {
+    const InterfaceState& saved = record.state;
+    // A process left in there (one that joined it, a --net-only keeper still at work) must not keep it.
+    kill_netns_members(held);
+    NlSocket inside = connect_route_socket_in(held);
+    auto there = read_interface(inside.get(), saved.name);
+    if (!there || !same_device(*there, saved)) {
+        notices.push_back("lost " + left_by + ": it is no longer in " + record.held_at + " under its name");
+        stale.record.remove();
+        return;
+    }
+    UniqueFd host_ns = open_namespace("/proc/thread-self/ns/net", "opening the host's network namespace");
+    if (int result = move_interface(inside.get(), there->index, host_ns.get(), saved.name); result < 0) {
+        notices.push_back("lost " + left_by + ": moving it back from " + record.held_at + " failed (" +
+                          nl_geterror(result) + "); it goes when that name does");
+        stale.record.keep();
+        return;
+    }
+    auto now = read_interface(host, saved.name);
+    if (!now) fail("restoring " + left_by, "it is not on the host after all");
+    for (const auto& problem : restore_interface(host, *now, saved))
+        notices.push_back("warning: restoring " + left_by + ": " + problem);
+    notices.push_back("gave " + saved.name + " back to the host with its configuration: nsrun pid " +
+                      std::to_string(record.owner_pid) + " was killed while its sandbox " + record.held_at + " had it");
+    stale.record.remove();
+}
+
+void recover(nl_sock* socket, StaleRecord& stale, StepLog& log, std::vector<std::string>& notices) {
     auto record = parse_interface_record(stale.text);
     if (!record) {
-        warn("dropping " + stale.record.path() + ": not a record nsrun can read");
+        notices.push_back("warning: dropping " + stale.record.path() + ": not a record nsrun can read");
         stale.record.remove();
         return;
     }
@@ -39,6 +93,8 @@ void recover(nl_sock* socket, StaleRecord& stale, StepLog& log) {
     const std::string owner = "nsrun pid " + std::to_string(record->owner_pid);
     const std::string left_by = saved.name + " (left by " + owner + ")";
     auto now = read_interface(socket, saved.name);
+    if (!now && !record->held_at.empty())
+        if (UniqueFd held = open_held_namespace(*record)) return take_back(socket, held.get(), stale, *record, left_by, notices);
     if (!now) {
         // A virtual interface died with the sandbox's namespace; a physical one may still come back here.
         if (!saved.kind.empty()) {
@@ -55,16 +111,11 @@ void recover(nl_sock* socket, StaleRecord& stale, StepLog& log) {
         stale.record.remove();
         return;
     }
-    for (const auto& problem : restore_interface(socket, *now, saved)) warn("restoring " + left_by + ": " + problem);
-    std::fprintf(stderr, "nsrun: restored the configuration of %s, which %s was killed before giving back\n",
-                 saved.name.c_str(), owner.c_str());
+    for (const auto& problem : restore_interface(socket, *now, saved))
+        notices.push_back("warning: restoring " + left_by + ": " + problem);
+    notices.push_back("restored the configuration of " + saved.name + ", which " + owner +
+                      " was killed before giving back");
     stale.record.remove();
-}
-
-UniqueFd open_namespace(const std::string& path, const std::string& doing) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno(doing);
-    return fd;
 }
 
 }  // namespace
@@ -170,8 +221,14 @@ MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, Ste
                         ") goes through it; moving it would cut the host off (delete that route first if that "
                         "is what you want)");
     s.saved = std::move(*found);
+    // The sandbox's init is our unreaped child: its pid cannot name another process yet.
+    s.sandbox_ns = open_namespace("/proc/" + std::to_string(pid) + "/ns/net", "opening the sandbox's network namespace");
+    struct stat sandbox_ns{};
+    if (::fstat(s.sandbox_ns.get(), &sandbox_ns) < 0) throw_errno("reading the sandbox's network namespace");
     try {
-        s.record = MovedRecord::create(cookie, request.interface, format_interface_record(s.saved, long(::getpid())));
+        s.record = MovedRecord::create(cookie, request.interface,
+                                       format_interface_record(s.saved, long(::getpid()), request.held_at,
+                                                               uint64_t(sandbox_ns.st_ino)));
     } catch (const Error& error) {
         if (error.err() == EEXIST) fail(doing, "another nsrun is restoring it right now; try again");
         throw;
@@ -180,8 +237,6 @@ MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, Ste
              std::to_string(s.saved.routes.size()) + " routes)");
 
     s.host_ns = open_namespace("/proc/thread-self/ns/net", "opening the host's network namespace");
-    // The sandbox's init is our unreaped child: its pid cannot name another process yet.
-    s.sandbox_ns = open_namespace("/proc/" + std::to_string(pid) + "/ns/net", "opening the sandbox's network namespace");
     check_nl(move_interface(s.host.get(), s.saved.index, s.sandbox_ns.get()),
              "moving " + request.interface + " into the sandbox");
     s.moved = true;
@@ -195,24 +250,27 @@ MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, Ste
     return moved;
 }
 
-void recover_moved_interfaces(StepLog& log) noexcept {
-    if (!any_moved_records()) return;
+std::vector<std::string> recover_moved_interfaces(StepLog& log) noexcept {
+    std::vector<std::string> notices;
+    if (!any_moved_records()) return notices;
     try {
         auto stale = take_stale_records(network_namespace_cookie());
         if (!stale.empty()) {
             NlSocket socket = connect_route_socket();
             for (auto& record : stale) {
                 try {
-                    recover(socket.get(), record, log);
+                    recover(socket.get(), record, log, notices);
                 } catch (const std::exception& error) {
-                    warn("restoring " + record.interface + " from " + record.record.path() + ": " + error.what());
+                    notices.push_back("warning: restoring " + record.interface + " from " + record.record.path() +
+                                      ": " + error.what());
                 }
             }
         }
     } catch (const std::exception& error) {
-        warn(std::string("looking for interfaces a killed nsrun left behind: ") + error.what());
+        notices.push_back(std::string("warning: looking for interfaces a killed nsrun left behind: ") + error.what());
     }
     log.step("looked for interfaces a killed nsrun left behind");
+    return notices;
 }
 
 }  // namespace nsrun::net

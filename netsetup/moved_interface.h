@@ -27,6 +27,9 @@ struct MoveRequest {
     std::string interface;
     std::vector<InterfaceAddress> addresses;  // set up inside; none: the program configures it (DHCP...)
     std::optional<Ipv4> gateway;              // default route inside; must lie in one address's network
+    // The file that will keep the sandbox's network namespace alive past nsrun (its `ip netns` name, --name),
+    // or empty. Recorded, so that after a SIGKILL the next nsrun takes the interface back from there.
+    std::string held_at;
 };
 
 // Throws Error for a request that cannot work on any host: an address twice, a gateway outside the network
@@ -57,8 +60,12 @@ private:
 
 // Puts back the configuration of interfaces that an nsrun killed before it could give them back left without
 // it in this network namespace, once they are back here (under the same name and hardware address, and still
-// unconfigured). Records of virtual interfaces that are gone (the kernel destroyed them) are dropped. Never
-// throws. Costs one stat() on a machine where no interface was ever moved.
-void recover_moved_interfaces(StepLog& log) noexcept;
+// unconfigured). An interface still in its sandbox's namespace, which a recorded file (an `ip netns` name)
+// keeps alive, is first taken back from there: whatever still runs in that namespace is killed, then the
+// interface is moved here and configured as recorded. Records of virtual interfaces that are gone (the kernel
+// destroyed them) are dropped. Never throws; returns the lines to tell the user (what was given back, what
+// was lost, warnings). Costs one stat() on a machine where no interface was ever moved. Call it before
+// anything lets go of a dead sandbox's `ip netns` name.
+std::vector<std::string> recover_moved_interfaces(StepLog& log) noexcept;
 
 }  // namespace nsrun::net

@@ -18,6 +18,7 @@
 #include "runtime/child_report.h"
 #include "runtime/exit_status.h"
 #include "runtime/mounts.h"
+#include "runtime/net_only.h"
 
 namespace nsrun::runtime {
 namespace {
@@ -132,15 +133,17 @@ void rearm_after_identity_change(const ChildPlan& plan) {
     if (plan.joining && plan.switch_identity) rearm_after_identity_change(plan);
     if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
     const char* failed_step = "dropping capabilities";
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    // --net-only's program is trusted with the caller's privileges, as under ip netns exec.
+    if (!plan.net_only && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting no_new_privs");
-    if (int err = apply_capabilities(plan.capabilities, &failed_step); err < 0)
-        report_and_exit(channel, kStatusNsrunError, -err, failed_step);
+    if (!plan.net_only)
+        if (int err = apply_capabilities(plan.capabilities, &failed_step); err < 0)
+            report_and_exit(channel, kStatusNsrunError, -err, failed_step);
     close_descriptors_on_exec(plan);
     if (::sigprocmask(SIG_SETMASK, &plan.program_sigmask, nullptr) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "restoring the signal mask");
     // Last before exec, so that nsrun's own set-up needs nothing the filter refuses.
-    if (int err = plan.seccomp->install(); err < 0)
+    if (int err = plan.net_only ? 0 : plan.seccomp->install(); err < 0)
         report_and_exit(channel, kStatusNsrunError, -err, "installing the seccomp filter");
     int err = exec_program(plan);
     report_and_exit(channel, status_from_exec_errno(err), err, "executing ", plan.argv[0]);
@@ -155,20 +158,27 @@ int start_program(void* plan) { run_program(*static_cast<const ChildPlan*>(plan)
     ::syscall(SYS_close_range, 0U, ~0U, 0U);
     // No capabilities and no_new_privs, like the program. No seccomp filter of its own: it is non-dumpable and
     // holds nothing, so the program cannot reach it, and installing a filter costs ~0.16 ms per launch.
+    // --net-only's keeper keeps them: it must kill what the program's sessions run as, whoever that is.
     const char* ignored_step;
-    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    apply_capabilities(CapabilitySet{}, &ignored_step);
+    if (!plan.net_only) {
+        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        apply_capabilities(CapabilitySet{}, &ignored_step);
+    }
 
     sigset_t waited = plan.supervised;
     sigaddset(&waited, SIGCHLD);
     for (;;) {
         siginfo_t info{};
         if (::sigwaitinfo(&waited, &info) < 0) continue;
+        if (plan.net_only && supervisor_gone(plan)) end_net_only(plan, kStatusNsrunError);
         if (info.si_signo == SIGCHLD) {
             int wait_status = 0;
             pid_t done;
             while ((done = ::waitpid(-1, &wait_status, WNOHANG)) > 0)
-                if (done == program) _exit(status_from_wait(wait_status));
+                if (done == program) {
+                    if (plan.net_only) end_net_only(plan, status_from_wait(wait_status));
+                    _exit(status_from_wait(wait_status));
+                }
         } else if (info.si_code != SI_KERNEL) {
             // A terminal's signals (SI_KERNEL) reach the program directly: it is in the terminal's process group.
             ::kill(program, info.si_signo);
@@ -180,19 +190,23 @@ int start_program(void* plan) { run_program(*static_cast<const ChildPlan*>(plan)
 
 void run_child(const ChildPlan& plan) noexcept {
     int channel = plan.channel_fd;
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    if (::prctl(PR_SET_PDEATHSIG, plan.net_only ? kKeeperDeathSignal : SIGKILL, 0, 0, 0) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the parent-death signal");
+    // Orphans of the program come to the keeper (as to an init), which reaps them and kills them at the end.
+    if (plan.net_only && (supervisor_gone(plan) || ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0))
+        _exit(kStatusNsrunError);
     // Only after the parent has written the id maps: a non-dumpable process's /proc files belong to root.
     if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prepare_mounts(plan);
+    if (plan.net_only) prepare_net_only_mounts(plan);
+    else prepare_mounts(plan);
     if (plan.new_network) {
         if (int err = bring_up_loopback())
             report_and_exit(channel, kStatusNsrunError, err, "bringing up the sandbox's loopback");
         // The port space is the sandbox's own, so its servers may bind 80 or 53 without any capability, as in
-        // Docker.
-        if (int err = write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"))
+        // Docker. (Not for --net-only: its program has them, and its users' sessions get the host's rule.)
+        if (int err = plan.net_only ? 0 : write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"))
             report_and_exit(channel, kStatusNsrunError, err, "opening the sandbox's low ports");
     }
     if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)

@@ -53,6 +53,9 @@ struct ChildPlan {
     size_t keep_fd_count;
     sigset_t program_sigmask;  // the caller's mask, restored for the program
     sigset_t supervised;       // signals init waits for and forwards (plus SIGCHLD)
+    // --net-only: the child is not a pid namespace's init but the sandbox's keeper (runtime/net_only.h).
+    bool net_only;
+    pid_t supervisor;  // nsrun's pid: the keeper's parent while nsrun lives
     // Sandbox::join only: the sandbox init's pidfd and the CLONE_NEW* namespaces to enter through it.
     bool joining;
     int join_pidfd;

@@ -14,6 +14,8 @@
 namespace nsrun::runtime {
 namespace {
 
+}  // namespace
+
 // The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
 // bind-mounted (its mount is not in this namespace), and no directory of the host's may be covered to hold it.
 int mount_resolv_conf(const char* content, size_t size) {
@@ -39,6 +41,8 @@ int mount_resolv_conf(const char* content, size_t size) {
     ::close(mnt);
     return err;
 }
+
+namespace {
 
 int set_read_only(int dirfd, const char* path, unsigned flags) {
     mount_attr attr{};

@@ -10,4 +10,7 @@ namespace nsrun::runtime {
 // Reports over plan.channel_fd and exits on any failure.
 void prepare_mounts(const ChildPlan& plan);
 
+// Shows `content` at /etc/resolv.conf; 0 or an errno.
+int mount_resolv_conf(const char* content, size_t size);
+
 }  // namespace nsrun::runtime

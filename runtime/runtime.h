@@ -42,6 +42,12 @@ struct SandboxSpec {
     std::optional<std::string> chdir;
     std::vector<ResourceLimit> rlimits;
     std::vector<int> keep_fds;                 // passed on beside 0, 1 and 2
+    // --net-only (runtime/net_only.h): only the network namespace (and a mount namespace that follows the
+    // host's) is new; the program is the caller, with every capability, no seccomp, no no_new_privs, in the
+    // host's pid, IPC and UTS namespaces and file system view. The identity is the caller's: new_user must be
+    // false and identity empty; extra_namespaces, hostname, seccomp, capabilities, read_only_root and mounts
+    // must be left at their defaults (create() refuses them).
+    bool net_only = false;
 };
 
 // The program could not be started; status() is 125, 126 or 127.

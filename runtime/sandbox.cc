@@ -23,6 +23,7 @@ namespace nsrun::runtime {
 namespace {
 
 int clone_flags_of(const SandboxSpec& spec) {
+    if (spec.net_only) return CLONE_NEWNS | CLONE_NEWNET;
     int flags = CLONE_NEWPID | CLONE_NEWNS | spec.extra_namespaces;
     if (spec.new_network) flags |= CLONE_NEWNET;
     if (spec.new_user) flags |= CLONE_NEWUSER;
@@ -35,6 +36,16 @@ void send_byte(int channel, char byte, const char* doing) {
     do n = ::send(channel, &byte, 1, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
     // EPIPE: the child already failed; its report is waiting on the channel and start() reads it.
     if (n < 0 && errno != EPIPE) throw_errno(doing);
+}
+
+// What --net-only means is fixed (runtime/net_only.h): a spec that asks for more isolation as well is a
+// front end's mistake, never silently half-applied.
+void check_net_only(const SandboxSpec& spec) {
+    if (!spec.new_network) fail("--net-only", "needs a network namespace of its own");
+    if (spec.new_user || spec.identity) fail("--net-only", "the program runs as the caller, in no user namespace");
+    if (spec.extra_namespaces || spec.hostname || spec.read_only_root || !spec.mounts.empty() ||
+        spec.capabilities.bits || spec.seccomp.enabled())
+        fail("--net-only", "only the network is isolated (no other namespace, view, capability set or filter)");
 }
 
 }  // namespace
@@ -57,6 +68,7 @@ Sandbox::~Sandbox() {
 
 Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (spec.argv.empty() || spec.argv[0].empty()) fail("starting the program", "no program given");
+    if (spec.net_only) check_net_only(spec);
     CStrings argv(spec.argv), envp(spec.env);
     std::string search_path = search_path_of(spec.env);
 
@@ -98,6 +110,8 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
         if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
     plan.keep_fds = keep_fds.data();
     plan.keep_fd_count = keep_fds.size();
+    plan.net_only = spec.net_only;
+    plan.supervisor = ::getpid();
 
     uid_t uid = ::geteuid();
     gid_t gid = ::getegid();

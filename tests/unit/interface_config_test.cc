@@ -215,6 +215,22 @@ TEST(InterfaceRecord, RoundTrips) {
     EXPECT_EQ(parsed->state.routes, state.routes);
 }
 
+// A named sandbox's namespace outlives a killed nsrun: the record says where the next nsrun finds it.
+TEST(InterfaceRecord, WhereTheSandboxsNamespaceIsHeldRoundTrips) {
+    auto parsed = parse_interface_record(format_interface_record(sample_state(), 1, "/run/netns/mgmt", 4026532999));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->held_at, "/run/netns/mgmt");
+    EXPECT_EQ(parsed->netns, 4026532999u);
+    auto unnamed = parse_interface_record(format_interface_record(sample_state(), 1));
+    ASSERT_TRUE(unnamed);
+    EXPECT_EQ(unnamed->held_at, "");
+    std::string relative = format_interface_record(sample_state(), 1, "run/netns/mgmt", 1);
+    EXPECT_FALSE(parse_interface_record(relative)) << "only an absolute path is a place to look";
+    std::string no_inode = format_interface_record(sample_state(), 1);
+    no_inode.insert(no_inode.find("end\n"), "held_at /run/netns/mgmt\n");
+    EXPECT_FALSE(parse_interface_record(no_inode));
+}
+
 TEST(InterfaceRecord, IncompleteOrForeignTextIsNoRecord) {
     std::string text = format_interface_record(sample_state(), 1);
     EXPECT_FALSE(parse_interface_record(text.substr(0, text.size() - 4)));  // cut before "end"
@@ -229,7 +245,7 @@ TEST(InterfaceRecord, IncompleteOrForeignTextIsNoRecord) {
 }
 
 MoveRequest request(std::vector<const char*> addresses, const char* gateway) {
-    MoveRequest r{"nic0", {}, {}};
+    MoveRequest r{"nic0", {}, {}, {}};
     for (auto* a : addresses) r.addresses.push_back(parse_interface_address(a));
     if (gateway) r.gateway = *Ipv4::parse(gateway);
     return r;

@@ -103,6 +103,34 @@ TEST(Options, HelpAndVersion) {
     EXPECT_EQ(version.text, std::string("nsrun ") + NSRUN_VERSION + "\n");
 }
 
+// --net-only keeps the rest of the sandbox's defaults out of the way, and works with every network mode.
+TEST(Options, NetOnlyWithEachNetworkMode) {
+    auto management = parse({"--net-only", "--name=mgmt", "--net=move:ens19", "--address=192.0.2.10/24",
+                             "--gateway=192.0.2.1", "--", "/usr/sbin/sshd", "-D"});
+    EXPECT_TRUE(management.options.net_only);
+    EXPECT_EQ(management.options.net, NetMode::move);
+    EXPECT_THAT(management.options.command, ElementsAre("/usr/sbin/sshd", "-D"));
+    EXPECT_TRUE(parse({"--net-only", "--net=nat", "--dns=198.51.100.53", "x"}).options.net_only);
+    EXPECT_TRUE(parse({"--net-only", "x"}).options.net_only);
+    EXPECT_FALSE(parse({"x"}).options.net_only);
+}
+
+// Each option that would isolate or restrict the program more is a contradiction, refused in one line.
+TEST(Options, NetOnlyRefusesMoreIsolation) {
+    for (const auto& more : std::vector<std::vector<std::string>>{
+             {"--seccomp=default"}, {"--seccomp=off"}, {"--cap-add=net_admin"}, {"--user=nobody"},
+             {"--unshare=ipc"}, {"--hostname=box"}, {"--read-only"}, {"--tmpfs=/tmp"}, {"--bind=/tmp"},
+             {"--ro-bind=/etc"}}) {
+        std::vector<std::string> args{"--net-only", "--net=nat"};
+        args.insert(args.end(), more.begin(), more.end());
+        args.push_back("x");
+        std::string message = error_of(args);
+        EXPECT_THAT(message, HasSubstr("with --net-only: --net-only runs the program as you")) << more[0];
+        EXPECT_THAT(message, HasSubstr(more[0].substr(0, more[0].find('=')))) << message;
+    }
+    EXPECT_THAT(error_of({"--net-only", "--net=host", "x"}), HasSubstr("nothing would be isolated"));
+}
+
 struct BadInput {
     std::vector<std::string> args;
     std::map<std::string, std::string> env;
