@@ -78,9 +78,12 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
 // Interfaces a SIGKILLed nsrun could not give back come back with their configuration (moved_interface.h):
 // before a dead sandbox's `ip netns` name is let go of (list, exec and --name clean those up), since the
 // name may be what still holds one.
+void print_lines(const std::vector<std::string>& lines) {
+    for (const auto& line : lines) std::fprintf(stderr, "nsrun: %s\n", line.c_str());
+}
+
 void recover_moved_interfaces(nsrun::StepLog& log) {
-    if (::geteuid() != 0) return;
-    for (const auto& line : nsrun::net::recover_moved_interfaces(log)) std::fprintf(stderr, "nsrun: %s\n", line.c_str());
+    if (::geteuid() == 0) print_lines(nsrun::net::recover_moved_interfaces(log));
 }
 
 // When the sandbox failed first (a --bind source missing, say), the network step fails only as a consequence
@@ -143,7 +146,7 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     }
     sandbox.start(log);
     int status = sandbox.wait();
-    if (moved) moved->restore(log);
+    if (moved) print_lines(moved->restore(log));
     return status;
 }
 

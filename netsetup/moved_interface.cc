@@ -7,8 +7,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include "base/error.h"
 #include "base/netns_members.h"
 #include "base/unique_fd.h"
@@ -19,8 +17,6 @@
 
 namespace nsrun::net {
 namespace {
-
-void warn(const std::string& text) { std::fprintf(stderr, "nsrun: warning: %s\n", text.c_str()); }
 
 std::string owner_of(const std::string& record_text) {
     auto record = parse_interface_record(record_text);
@@ -148,15 +144,17 @@ struct MovedInterface::State {
     bool moved = false;
     bool done = false;
 
-    void restore(StepLog& log) noexcept;
+    std::vector<std::string> restore(StepLog& log) noexcept;
 };
 
-void MovedInterface::State::restore(StepLog& log) noexcept {
-    if (done) return;
+std::vector<std::string> MovedInterface::State::restore(StepLog& log) noexcept {
+    std::vector<std::string> warnings;
+    auto warn = [&](const std::string& text) { warnings.push_back("warning: " + text); };
+    if (done) return warnings;
     done = true;
     if (!moved) {
         record.remove();
-        return;
+        return warnings;
     }
     const std::string& name = saved.name;
     try {
@@ -170,7 +168,7 @@ void MovedInterface::State::restore(StepLog& log) noexcept {
                        : "; a physical device goes to the initial network namespace when nsrun exits, and the next "
                          "nsrun that finds it back here restores it"));
             gone ? record.remove() : record.keep();
-            return;
+            return warnings;
         }
         log.step("moved " + name + " back to the host");
         auto now = read_interface(host.get(), name);
@@ -182,6 +180,7 @@ void MovedInterface::State::restore(StepLog& log) noexcept {
         warn(error.what());
         record.keep();
     }
+    return warnings;
 }
 
 MovedInterface::MovedInterface(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -193,8 +192,8 @@ MovedInterface::~MovedInterface() {
     state_->restore(quiet);
 }
 
-void MovedInterface::restore(StepLog& log) noexcept {
-    if (state_) state_->restore(log);
+std::vector<std::string> MovedInterface::restore(StepLog& log) noexcept {
+    return state_ ? state_->restore(log) : std::vector<std::string>();
 }
 
 MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, StepLog& log) {

@@ -48,9 +48,10 @@ public:
     ~MovedInterface();  // restore(), when it has not run yet
 
     // Gives the interface back to the host and restores its configuration. Call once the sandbox's program has
-    // ended; until then this object holds the sandbox's network namespace. Never throws: what cannot be restored
-    // is printed as a warning, and the record stays for the next nsrun when the interface could not be given back.
-    void restore(StepLog& log) noexcept;
+    // ended; until then this object holds the sandbox's network namespace. Never throws: returns a warning per
+    // thing that could not be restored, and the record stays for the next nsrun when the interface could not
+    // be given back.
+    std::vector<std::string> restore(StepLog& log) noexcept;
 
 private:
     struct State;

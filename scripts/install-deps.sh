@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev
   # the lab of network namespaces the demo, the tests and the benchmark run in
   iproute2 nftables iptables dnsmasq-base curl python3 procps psmisc util-linux iputils-ping
+  # the management example's real sshd (tests/integration/mgmt_sshd_test.cc)
+  openssh-server openssh-client
   # benchmark and fuzzing
   iperf3 slirp4netns hyperfine clang libclang-rt-14-dev
   # other launchers the benchmark compares with (bench/run.sh skips any that is missing)

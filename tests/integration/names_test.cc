@@ -340,6 +340,31 @@ TEST_F(NamesTest, ListShowsNameNsrunPidAddressPortsAndCommand) {
     EXPECT_EQ(RowOf(lab().RunNsrun({"list"}).out, name), "");
 }
 
+// issue 9: started in a private mount namespace (under `ip netns exec`, or `unshare -m`), nsrun mounted the
+// name there only, and `ip netns exec NAME` anywhere else read an empty file ("Invalid argument").
+TEST_F(NamesTest, TheNameReachesTheHostFromAPrivateMountNamespace) {
+    const std::string host_netns = "--net=/run/netns/" + lab().name() + "-host";
+    for (const std::string how : {"ip netns exec", "unshare -m --propagation private"}) {
+        const std::string name = Name(how.substr(0, 2));
+        Argv args{"--net=nat", kSubnetFlag, "--name=" + name, "--", "sh", "-c", "echo ready; exec sleep 1000"};
+        Argv argv = lab().Nsrun(args);
+        if (how.starts_with("unshare")) {
+            argv = {"nsenter", host_netns, "--", "unshare", "-m", "--propagation", "private", "--", NSRUN_BIN};
+            argv.insert(argv.end(), args.begin(), args.end());
+        }
+        Process p(argv);
+        ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << how << ": " << p.Wait(1s).Describe();
+        Result addr = RunCmd({"ip", "netns", "exec", name, "ip", "-brief", "addr", "show", "dev", "eth0"}, 10s);
+        EXPECT_EQ(addr.status, 0) << how << ": " << addr.Describe();
+        EXPECT_TRUE(InPrefix(Eth0Ipv4(addr.out), kPool)) << how << ": " << addr.Describe();
+        p.Signal(SIGTERM);
+        Result r = p.Wait(10s);
+        EXPECT_EQ(r.status, 128 + SIGTERM) << how << ": " << r.Describe();
+        EXPECT_EQ(r.err, "") << how;
+        EXPECT_FALSE(Exists(NetnsPath(name))) << how << ": the name goes with the sandbox";
+    }
+}
+
 // After SIGKILL the kernel cannot remove the name's mount, which keeps the namespace and its veth alive.
 class NamesCrashTest : public NamesTest {
 protected:
