@@ -129,6 +129,9 @@ void rearm_after_identity_change(const ChildPlan& plan) {
     for (size_t i = 0; i < plan.rlimit_count; ++i)
         if (::setrlimit(__rlimit_resource(plan.rlimits[i].resource), &plan.rlimits[i].value) < 0)
             report_and_exit(channel, kStatusNsrunError, errno, "--rlimit");
+    // Back in nsrun's process group: a terminal's job control and signals reach the program as ever.
+    if (plan.net_only && ::setpgid(0, plan.program_group) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "joining nsrun's process group");
     if (plan.switch_identity) switch_identity(plan);
     if (plan.joining && plan.switch_identity) rearm_after_identity_change(plan);
     if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
@@ -193,7 +196,9 @@ void run_child(const ChildPlan& plan) noexcept {
     if (::prctl(PR_SET_PDEATHSIG, plan.net_only ? kKeeperDeathSignal : SIGKILL, 0, 0, 0) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the parent-death signal");
     // Orphans of the program come to the keeper (as to an init), which reaps them and kills them at the end.
-    if (plan.net_only && (supervisor_gone(plan) || ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0))
+    // In a process group of its own, so that a kill of nsrun's whole group leaves it to clean up.
+    if (plan.net_only && (supervisor_gone(plan) || ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ||
+                          ::setpgid(0, 0) < 0))
         _exit(kStatusNsrunError);
     // Only after the parent has written the id maps: a non-dumpable process's /proc files belong to root.
     if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);

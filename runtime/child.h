@@ -55,7 +55,8 @@ struct ChildPlan {
     sigset_t supervised;       // signals init waits for and forwards (plus SIGCHLD)
     // --net-only: the child is not a pid namespace's init but the sandbox's keeper (runtime/net_only.h).
     bool net_only;
-    pid_t supervisor;  // nsrun's pid: the keeper's parent while nsrun lives
+    pid_t supervisor;     // nsrun's pid: the keeper's parent while nsrun lives
+    pid_t program_group;  // nsrun's process group, which the program joins (the keeper has one of its own)
     // Sandbox::join only: the sandbox init's pidfd and the CLONE_NEW* namespaces to enter through it.
     bool joining;
     int join_pidfd;

@@ -112,6 +112,7 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.keep_fd_count = keep_fds.size();
     plan.net_only = spec.net_only;
     plan.supervisor = ::getpid();
+    plan.program_group = ::getpgrp();
 
     uid_t uid = ::geteuid();
     gid_t gid = ::getegid();

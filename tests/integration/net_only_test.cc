@@ -93,27 +93,30 @@ TEST_F(NetOnlyTest, NothingIsLeftInTheNamespaceWhenTheProgramEndsOrNsrunIsKilled
     EXPECT_EQ(r.status, 4) << r.Describe();
     EXPECT_THAT(ProcessesMentioning(left), ElementsAre()) << "killed before nsrun returned";
 
-    const std::string name = lab().name() + "-no";
-    const std::string daemon = "1001." + UniqueToken(), program = "1002." + UniqueToken(),
-                      joined = "1003." + UniqueToken();
-    Process p(lab().Nsrun(NetOnly({"sh", "-c", "setsid sleep " + daemon + " </dev/null >/dev/null 2>&1 & echo ready; "
-                                                "exec sleep " + program},
-                                  {"--name=" + name, "--net=nat", kSubnetFlag})));
-    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
-    Process visitor({"ip", "netns", "exec", name, "sleep", joined});
-    ASSERT_TRUE(Eventually([&] { return !ProcessesMentioning(joined).empty(); }, 5s));
-    ASSERT_TRUE(Eventually([&] { return !ProcessesMentioning(daemon).empty(); }, 5s));
-    p.Signal(SIGKILL);
-    EXPECT_EQ(p.Wait(5s).status, 128 + SIGKILL);
-    for (const auto& mark : {daemon, program, joined})
-        EXPECT_TRUE(Eventually([&] { return ProcessesMentioning(mark).empty(); }, 5s)) << mark;
-    EXPECT_EQ(visitor.Wait(5s).status, 128 + SIGKILL);
-    // Only the name holds the namespace now; the next list lets go of it.
-    Result list = lab().RunNsrun({"list"});
-    EXPECT_EQ(list.status, 0);
-    EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name));
-    EXPECT_TRUE(Eventually([&] { return lab().NsrLinks().empty(); }, 10s)) << "the namespace went, with its veth";
-    RunCmd({"ip", "netns", "del", name}, 10s);
+    // nsrun alone, and nsrun's whole process group (the program's included: a terminal's, a harness's kill).
+    for (bool whole_group : {false, true}) {
+        const std::string name = lab().name() + (whole_group ? "-ng" : "-no");
+        const std::string daemon = "1001." + UniqueToken(), program = "1002." + UniqueToken(),
+                          joined = "1003." + UniqueToken();
+        Process p(lab().Nsrun(NetOnly({"sh", "-c", "setsid sleep " + daemon + " </dev/null >/dev/null 2>&1 & "
+                                                    "echo ready; exec sleep " + program},
+                                      {"--name=" + name, "--net=nat", kSubnetFlag})));
+        ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+        Process visitor({"ip", "netns", "exec", name, "sleep", joined});
+        ASSERT_TRUE(Eventually([&] { return !ProcessesMentioning(joined).empty(); }, 5s));
+        ASSERT_TRUE(Eventually([&] { return !ProcessesMentioning(daemon).empty(); }, 5s));
+        ::kill(whole_group ? -p.pid() : p.pid(), SIGKILL);
+        EXPECT_EQ(p.Wait(5s).status, 128 + SIGKILL);
+        for (const auto& mark : {daemon, program, joined})
+            EXPECT_TRUE(Eventually([&] { return ProcessesMentioning(mark).empty(); }, 5s)) << mark << " " << whole_group;
+        EXPECT_EQ(visitor.Wait(5s).status, 128 + SIGKILL);
+        // Only the name holds the namespace now; the next list lets go of it.
+        Result list = lab().RunNsrun({"list"});
+        EXPECT_EQ(list.status, 0);
+        EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name));
+        EXPECT_TRUE(Eventually([&] { return lab().NsrLinks().empty(); }, 10s)) << "the namespace went, with its veth";
+        RunCmd({"ip", "netns", "del", name}, 10s);
+    }
 }
 
 TEST_F(NetOnlyTest, OptionsThatIsolateMoreAreRefusedWithoutChangingAnything) {
