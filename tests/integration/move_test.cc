@@ -247,25 +247,30 @@ TEST_F(MoveTest, AnInterfaceInASandboxIsNotGivenToASecond) {
 // with the interface inside and configured; the next nsrun list must take the interface back, and say so,
 // before it lets go of the name (the kernel would destroy the veth, silently).
 TEST_F(MoveTest, ANamedSandboxsInterfaceComesBackAfterASigkillAtTheNextList) {
-    const std::string name = lab().name() + "-mv";
-    Argv args{"--name=" + name};
-    for (const auto& word : Move({"sh", "-c", "echo ready; exec sleep 60"})) args.push_back(word);
-    Process p(lab().Nsrun(args));
-    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
-    p.Signal(SIGKILL);
-    ASSERT_EQ(p.Wait(5s).status, 128 + SIGKILL);
-    Result inside = RunCmd({"ip", "-n", name, "-o", "-4", "addr", "show", "dev", kNic}, 10s);
-    EXPECT_THAT(inside.out, HasSubstr("203.0.113.10/24")) << "control: held by the name, configured: " << inside.Describe();
-    EXPECT_FALSE(NicExists());
+    // A sandbox, and a --net-only service (whose keeper, not a pid namespace, ends what is left inside).
+    for (const std::string mode : {"", "--net-only"}) {
+        const std::string name = lab().name() + (mode.empty() ? "-mv" : "-mo");
+        Argv args{"--name=" + name};
+        if (!mode.empty()) args.push_back(mode);
+        for (const auto& word : Move({"sh", "-c", "sleep 60 & echo ready; wait"})) args.push_back(word);
+        Process p(lab().Nsrun(args));
+        ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+        p.Signal(SIGKILL);
+        ASSERT_EQ(p.Wait(5s).status, 128 + SIGKILL);
+        Result inside = RunCmd({"ip", "-n", name, "-o", "-4", "addr", "show", "dev", kNic}, 10s);
+        EXPECT_THAT(inside.out, HasSubstr("203.0.113.10/24")) << mode << ": control: held by the name, configured: "
+                                                             << inside.Describe();
+        EXPECT_FALSE(NicExists());
 
-    Result list = lab().RunNsrun({"list"});
-    EXPECT_EQ(list.status, 0) << list.Describe();
-    EXPECT_EQ(Lines(list.err).size(), 1u) << list.err;
-    EXPECT_THAT(list.err, HasSubstr("nsrun: gave nic0 back to the host with its configuration")) << list.err;
-    EXPECT_EQ(NicSnapshot(), before_);
-    EXPECT_EQ(RecordPath(), "");
-    EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name)) << "list still removes the dead sandbox's name";
-    RunCmd({"ip", "netns", "del", name}, 10s);
+        Result list = lab().RunNsrun({"list"});
+        EXPECT_EQ(list.status, 0) << list.Describe();
+        EXPECT_EQ(Lines(list.err).size(), 1u) << list.err;
+        EXPECT_THAT(list.err, HasSubstr("nsrun: gave nic0 back to the host with its configuration")) << list.err;
+        EXPECT_EQ(NicSnapshot(), before_) << mode;
+        EXPECT_EQ(RecordPath(), "");
+        EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name)) << "list still removes the dead sandbox's name";
+        RunCmd({"ip", "netns", "del", name}, 10s);
+    }
 }
 
 // SIGKILL of nsrun: the sandbox's namespace goes at once, and with it a veth (and its peer: the kernel
