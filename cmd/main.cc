@@ -140,8 +140,10 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
                 sandbox.pid(), {options.move_interface, options.addresses, options.gateway, held_at}, log));
         });
     if (name) {
-        name->publish(nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
-                                                network ? &network->lease() : nullptr));
+        auto record = nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
+                                                network ? &network->lease() : nullptr);
+        if (options.net_only) record.seccomp = "off";  // what the program runs with
+        name->publish(std::move(record));
         log.step("named the sandbox (ip netns, nsrun list, nsrun exec)");
     }
     sandbox.start(log);
