@@ -131,6 +131,7 @@ TEST_F(FaultTest, SigkillAtRandomMomentsOfSetUpLeavesNothingBehind) {
         Argv extra = publish;
         extra.push_back("-v");
         if (i % 2 == 1) extra.push_back("--name=" + name_of(i));  // every other one also names its sandbox
+        if (i % 3 == 2) extra.push_back("--net-only");  // no pid namespace: its keeper must end the program
         pid_t pid = SpawnNsrunIn(netns, Nat({"sleep", "30." + token}, extra), err_path);
         ASSERT_GT(pid, 0);
         ::usleep(useconds_t(delay));
