@@ -273,6 +273,22 @@ TEST_F(MoveTest, ANamedSandboxsInterfaceComesBackAfterASigkillAtTheNextList) {
     }
 }
 
+// When the interface cannot be taken back (the program renamed it inside), the loss is said in one line.
+TEST_F(MoveTest, ANamedSandboxsInterfaceThatCannotComeBackIsSaidLost) {
+    const std::string name = lab().name() + "-ml";
+    Process p(lab().Nsrun({"--name=" + name, "--net=move:nic0", "--cap-add=net_admin", "--", "sh", "-c",
+                           "ip link set nic0 down && ip link set nic0 name renamed && echo ready && exec sleep 60"}));
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    p.Signal(SIGKILL);
+    ASSERT_EQ(p.Wait(5s).status, 128 + SIGKILL);
+    Result list = lab().RunNsrun({"list"});
+    EXPECT_EQ(list.status, 0) << list.Describe();
+    EXPECT_EQ(Lines(list.err).size(), 1u) << list.err;
+    EXPECT_THAT(list.err, HasSubstr("nsrun: lost nic0 (left by nsrun pid ")) << list.err;
+    EXPECT_EQ(RecordPath(), "");
+    RunCmd({"ip", "netns", "del", name}, 10s);
+}
+
 // SIGKILL of nsrun: the sandbox's namespace goes at once, and with it a veth (and its peer: the kernel
 // destroys virtual interfaces with their namespace; only physical ones come back, to the initial namespace).
 // No interface kind that survives can be made here, so the recovery path is tested with a veth recreated
