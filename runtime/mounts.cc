@@ -12,9 +12,6 @@
 #include "runtime/exit_status.h"
 
 namespace nsrun::runtime {
-namespace {
-
-}  // namespace
 
 // The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
 // bind-mounted (its mount is not in this namespace), and no directory of the host's may be covered to hold it.
