@@ -7,6 +7,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "base/error.h"
 #include "base/netns_members.h"
 #include "base/unique_fd.h"
@@ -35,14 +38,23 @@ UniqueFd open_namespace(const std::string& path, const std::string& doing) {
 }
 
 // The recorded namespace, when the file that holds it still does: from here, or through pid 1's root when the
-// name was mounted in a mount namespace this one does not receive.
+// name was mounted in a mount namespace this one does not receive. A record is input, and what is done to the
+// namespace it names (every process in it killed) must never reach another one: only an `ip netns` name, only
+// the namespace recorded, never this nsrun's own.
 UniqueFd open_held_namespace(const InterfaceRecord& record) {
+    constexpr std::string_view kNames = "/run/netns/";
+    std::string_view name = std::string_view(record.held_at).substr(std::min(record.held_at.size(), kNames.size()));
+    if (!record.held_at.starts_with(kNames) || name.empty() || name.find('/') != std::string_view::npos ||
+        name == "." || name == "..")
+        return {};
+    struct stat own{};
+    if (::stat("/proc/thread-self/ns/net", &own) != 0) return {};
     for (const std::string& path : {record.held_at, "/proc/1/root" + record.held_at}) {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         struct stat st{};
         struct statfs fs{};
         if (fd && ::fstat(fd.get(), &st) == 0 && ::fstatfs(fd.get(), &fs) == 0 && fs.f_type == NSFS_MAGIC &&
-            uint64_t(st.st_ino) == record.netns)
+            uint64_t(st.st_ino) == record.netns && st.st_ino != own.st_ino)
             return fd;
     }
     return {};
@@ -53,8 +65,6 @@ UniqueFd open_held_namespace(const InterfaceRecord& record) {
 void take_back(nl_sock* host, int held, StaleRecord& stale, const InterfaceRecord& record, const std::string& left_by,
                std::vector<std::string>& notices) {
     const InterfaceState& saved = record.state;
-    // A process left in there (one that joined it, a --net-only keeper still at work) must not keep it.
-    kill_netns_members(held);
     NlSocket inside = connect_route_socket_in(held);
     auto there = read_interface(inside.get(), saved.name);
     if (!there || !same_device(*there, saved)) {
@@ -62,6 +72,8 @@ void take_back(nl_sock* host, int held, StaleRecord& stale, const InterfaceRecor
         stale.record.remove();
         return;
     }
+    // A process left in there (one that joined it, a --net-only keeper still at work) must not keep it.
+    kill_netns_members(held);
     UniqueFd host_ns = open_namespace("/proc/thread-self/ns/net", "opening the host's network namespace");
     if (int result = move_interface(inside.get(), there->index, host_ns.get(), saved.name); result < 0) {
         notices.push_back("lost " + left_by + ": moving it back from " + record.held_at + " failed (" +

@@ -42,6 +42,9 @@ UniqueFd lock_if_stale(const std::string& path) {
     struct stat held, named;
     // Removed (or replaced) between our open and our lock: its owner finished with it.
     if (::fstat(fd.get(), &held) != 0 || held.st_nlink == 0) return {};
+    // What a record names is acted on (its interface configured, its namespace's processes killed): only one
+    // nsrun could have written counts, an 0600 file of nsrun's own user.
+    if (!S_ISREG(held.st_mode) || held.st_uid != ::geteuid() || (held.st_mode & 077) != 0) return {};
     if (::stat(path.c_str(), &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev) return {};
     return fd;
 }
@@ -107,6 +110,13 @@ void MovedRecord::remove() noexcept {
 std::vector<StaleRecord> take_stale_records(uint64_t cookie) {
     std::vector<StaleRecord> stale;
     const std::string directory = directory_of(cookie);
+    // Directories nsrun made (0700, its own): none another user could have put records in.
+    for (const std::string& made : {std::string(kMovedRecordDir), directory}) {
+        struct stat st{};
+        if (::lstat(made.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
+            (st.st_mode & 022) != 0)
+            return stale;
+    }
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), ::closedir);
     if (!dir) return stale;
     while (dirent* entry = ::readdir(dir.get())) {

@@ -8,6 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -330,6 +333,28 @@ TEST_F(MoveKillTest, TheNextNsrunRestoresTheInterfaceWhenItComesBack) {
     Result again = lab().RunNsrun(Move({"curl", "-sS", "--max-time", "10", "http://203.0.113.1:8080/hello.txt"}));
     EXPECT_EQ(again.status, 0) << again.Describe();
     EXPECT_THAT(again.out, HasSubstr(kToken));
+    EXPECT_EQ(NicSnapshot(), before_);
+}
+
+// A record is acted on only if nsrun could have written it: root's, 0600 (issue 9: a planted record had the
+// next root nsrun configure a host interface).
+TEST_F(MoveKillTest, ARecordNsrunCannotHaveWrittenIsIgnored) {
+    KillWhileMoved();
+    if (HasFatalFailure()) return;
+    CreateNic(mac_);
+    const std::string stripped = NicSnapshot();
+    ASSERT_EQ(::chown(record_.c_str(), 65534, 65534), 0);
+    Result r = lab().RunNsrun({"--", "true"});
+    ASSERT_EQ(r.status, 0) << r.Describe();
+    EXPECT_EQ(NicSnapshot(), stripped) << "another user's record changed a host interface";
+    EXPECT_TRUE(std::filesystem::exists(record_));
+    ASSERT_EQ(::chown(record_.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(record_.c_str(), 0644), 0);
+    lab().RunNsrun({"--", "true"});
+    EXPECT_EQ(NicSnapshot(), stripped) << "a record others could have replaced changed a host interface";
+    ASSERT_EQ(::chmod(record_.c_str(), 0600), 0);
+    Result control = lab().RunNsrun({"--", "true"});
+    EXPECT_THAT(control.err, HasSubstr("restored the configuration of nic0")) << control.Describe();
     EXPECT_EQ(NicSnapshot(), before_);
 }
 
