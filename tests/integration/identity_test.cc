@@ -234,6 +234,20 @@ TEST_F(IdentityTest, ABindUnderATmpfsWorks) {
     EXPECT_FALSE(fs::exists(covered / "a")) << "the mount point was made on the host";
 }
 
+// proc cannot be idmapped: a writable bind of it is refused with one line that names the file system and the
+// way out, and starts nothing; read-only it is shown without the map.
+TEST_F(IdentityTest, ABindThatCannotBeIdmappedIsOneClearLine) {
+    Result r = lab().RunNsrun({"--bind=/proc/sys/kernel:/mnt", "--", "echo", "started"});
+    EXPECT_EQ(r.status, 125) << r.Describe();
+    EXPECT_TRUE(IsOneNsrunErrorLine(r.err)) << r.Describe();
+    EXPECT_THAT(r.err, HasSubstr("--bind /proc/sys/kernel: its file system (proc")) << r.Describe();
+    EXPECT_THAT(r.err, HasSubstr("--host-identity")) << r.Describe();
+    EXPECT_EQ(r.out, "");
+    Result ro = lab().RunNsrun({"--ro-bind=/proc/sys/kernel:/mnt", "--", "cat", "/mnt/ostype"});
+    EXPECT_EQ(ro.status, 0) << ro.Describe();
+    EXPECT_EQ(ro.out, "Linux\n") << ro.Describe();
+}
+
 // ---- the block as a lease ----
 
 TEST_F(IdentityTest, ConcurrentSandboxesGetDistinctBlocks) {
