@@ -91,16 +91,15 @@ int exec_program(const ChildPlan& plan) {
     }
 }
 
-void switch_identity(int channel, bool set_groups, uid_t uid, gid_t gid) {
+// `who` names the switch in a failure report: "--user" or the user namespace's root.
+void switch_identity(int channel, const char* who, bool set_groups, uid_t uid, gid_t gid) {
     if (set_groups && ::setgroups(1, &gid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the supplementary groups");
+        report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the supplementary groups");
     // Keep the permitted set across setuid so the bounding set can still be emptied and --cap-add kept.
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: keeping capabilities across setuid");
-    if (::setresgid(gid, gid, gid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the group id");
-    if (::setresuid(uid, uid, uid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the user id");
+        report_and_exit(channel, kStatusNsrunError, errno, who, ": keeping capabilities across setuid");
+    if (::setresgid(gid, gid, gid) < 0) report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the group id");
+    if (::setresuid(uid, uid, uid) < 0) report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the user id");
 }
 
 // Every descriptor but 0, 1, 2 and the --keep-fd ones closes at exec: nothing nsrun or its caller holds
@@ -134,7 +133,7 @@ void rearm_after_identity_change(const ChildPlan& plan) {
     for (size_t i = 0; i < plan.rlimit_count; ++i)
         if (::setrlimit(__rlimit_resource(plan.rlimits[i].resource), &plan.rlimits[i].value) < 0)
             report_and_exit(channel, kStatusNsrunError, errno, "--rlimit");
-    if (plan.switch_identity) switch_identity(channel, plan.set_groups, plan.uid, plan.gid);
+    if (plan.switch_identity) switch_identity(channel, "--user", plan.set_groups, plan.uid, plan.gid);
     if (plan.joining && plan.switch_identity) rearm_after_identity_change(plan);
     if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
     if (!plan.chdir && plan.working_directory && ::chdir(plan.working_directory) < 0 && ::chdir("/") < 0)
@@ -195,7 +194,7 @@ void run_child(const ChildPlan& plan) noexcept {
     // Until now the child is the host's uid 0, which the block does not map: owner checks on the host's files
     // would still see root. Root of the namespace keeps every capability in it (the mounts need them).
     if (plan.become_root) {
-        switch_identity(plan.channel_fd, true, 0, 0);
+        switch_identity(plan.channel_fd, "becoming root of the sandbox's user namespace", true, 0, 0);
         rearm_after_identity_change(plan);
     }
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
