@@ -44,7 +44,8 @@ Sandbox::Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel)
     : pid_(pid), pidfd_(std::move(pidfd)), channel_(std::move(channel)) {}
 
 Sandbox::Sandbox(Sandbox&& other) noexcept
-    : pid_(other.pid_), id_block_(std::move(other.id_block_)), pidfd_(std::move(other.pidfd_)), channel_(std::move(other.channel_)), reaped_(other.reaped_) {
+    : pid_(other.pid_), id_block_(std::move(other.id_block_)), pidfd_(std::move(other.pidfd_)),
+      channel_(std::move(other.channel_)), reaped_(other.reaped_) {
     other.reaped_ = true;
 }
 
@@ -79,7 +80,8 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.mount_count = spec.mounts.size();
     // Root opens the sources in its own view now; without root the child does, before it mounts anything.
     BindSources binds(spec.mounts, ::geteuid() == 0);
-    if (spec.id_mapping == IdMapping::host) binds.finish(-1);  // the child does not wait for the maps
+    // Only a block's trees wait for its user namespace; the others must be ready before the child uses them.
+    if (spec.id_mapping != IdMapping::block) binds.finish(-1);
     plan.mount_steps = binds.steps();
     std::string tmpfs_options = "mode=0755";
     if (spec.identity)

@@ -219,6 +219,19 @@ TEST_F(IdentityTest, ReadOnlyLeavesABindWritable) {
     EXPECT_FALSE(fs::exists(other / "made"));
 }
 
+TEST_F(IdentityTest, ARoBindIsReadOnlyWhateverTheIdentity) {
+    HostDir work;
+    for (const Argv& identity : {Argv{}, Argv{"--host-identity"}, Argv{"--host-identity", "--unshare=user"}}) {
+        SCOPED_TRACE(::testing::PrintToString(identity));
+        Argv args = identity;
+        args.insert(args.end(), {"--ro-bind=" + work.path(), "--", "touch", work / "made"});
+        Result r = lab().RunNsrun(args);
+        EXPECT_EQ(r.status, 1) << r.Describe();
+        EXPECT_THAT(r.err, HasSubstr("Read-only file system")) << r.Describe();
+        EXPECT_FALSE(fs::exists(work / "made"));
+    }
+}
+
 // The bind's source is looked up before the tmpfs covers it, and its missing mount point is made inside the
 // tmpfs; the working directory is entered again, so the program sees the tmpfs over it.
 TEST_F(IdentityTest, ABindUnderATmpfsWorks) {
