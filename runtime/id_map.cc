@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +28,12 @@ std::string map_line(uint64_t inside, uint64_t outside, uint64_t count) {
 }
 
 // The holder of bind_user_namespace's namespace until its fd is open: it shares nsrun's memory (CLONE_VM), so
-// it only waits, on a stack of its own, to be killed (or to die with nsrun).
-int hold_namespace(void*) {
+// it only waits, on a stack of its own, to be killed or to die with nsrun. Its copies of nsrun's descriptors
+// go first: one of them holds the id block's lock, which must not outlive nsrun.
+int hold_namespace(void* parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != *static_cast<pid_t*>(parent)) _exit(1);  // nsrun died before the line above
+    ::syscall(SYS_close_range, 0U, ~0U, 0U);
     for (;;) ::pause();
 }
 
@@ -65,7 +69,8 @@ UniqueFd open_user_namespace(pid_t pid) {
 
 UniqueFd bind_user_namespace(uint32_t base, uid_t uid, gid_t gid) {
     alignas(64) static char stack[16 * 1024];
-    pid_t pid = ::clone(hold_namespace, stack + sizeof stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD, nullptr);
+    pid_t parent = ::getpid();
+    pid_t pid = ::clone(hold_namespace, stack + sizeof stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD, &parent);
     if (pid < 0) throw_errno("creating the user namespace of the idmapped binds");
     struct Reaper {
         pid_t pid;
