@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "base/error.h"
@@ -39,12 +40,36 @@ std::vector<std::string> program_environment(const nsrun::cli::Options& options,
     return env;
 }
 
+// Root's program gets a block of ids nobody on the host has, unless told to keep an identity of the host's;
+// without root, namespaces come from a user namespace of the caller's own.
+nsrun::runtime::IdMapping id_mapping_of(const nsrun::cli::Options& options) {
+    using nsrun::runtime::IdMapping;
+    if (options.net_only) return IdMapping::host;  // runtime/net_only.h: the caller, as under ip netns exec
+    if (::geteuid() != 0) return IdMapping::self;
+    bool host_ids = options.user || options.host_identity;
+    if (host_ids) return options.user_namespace ? IdMapping::self : IdMapping::host;
+    return IdMapping::block;
+}
+
+// Who ran nsrun: under sudo, the user sudo was run by (SUDO_UID, SUDO_GID), not root.
+uint32_t caller_id(const char* variable, uint32_t own) {
+    const char* value = std::getenv(variable);
+    if (!value) return own;
+    auto id = nsrun::parse_decimal(value, 0xFFFFFFFE);
+    if (!id) nsrun::fail(std::string(variable) + " " + value, "not a user or group id (unset it, or give a number)");
+    return uint32_t(*id);
+}
+
 nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     nsrun::runtime::SandboxSpec spec;
     spec.argv = options.command;
     spec.new_network = options.net != NetMode::host;
-    // Without root, namespaces come from a user namespace of the caller's own.
-    spec.new_user = options.user_namespace || ::geteuid() != 0;
+    spec.id_mapping = id_mapping_of(options);
+    if (spec.id_mapping == nsrun::runtime::IdMapping::block) {
+        spec.id_pool = options.id_pool;
+        spec.bind_owner_uid = caller_id("SUDO_UID", ::getuid());
+        spec.bind_owner_gid = caller_id("SUDO_GID", ::getgid());
+    }
     spec.extra_namespaces = options.extra_namespaces;
     spec.hostname = options.hostname;
     spec.read_only_root = options.read_only;
@@ -56,7 +81,8 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     if (options.user) {
         spec.identity = nsrun::runtime::resolve_identity(*options.user);
         // A user namespace maps only the caller's own ids.
-        if (spec.new_user && (spec.identity->uid != ::geteuid() || spec.identity->gid != ::getegid()))
+        if (spec.id_mapping == nsrun::runtime::IdMapping::self &&
+            (spec.identity->uid != ::geteuid() || spec.identity->gid != ::getegid()))
             nsrun::fail("--user " + *options.user, "another user needs root (without root, or with --unshare=user, "
                                                    "only your own ids exist in the sandbox)");
     }
@@ -67,7 +93,6 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     if (options.net_only) {
         // The host identity and view: whatever the defaults above isolate is left out (runtime/net_only.h).
         spec.net_only = true;
-        spec.new_user = false;
         spec.identity.reset();
         spec.extra_namespaces = 0;
         spec.capabilities = {};

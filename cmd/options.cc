@@ -113,7 +113,7 @@ std::string trim(const std::string& s) {
 }
 
 // "key = value" lines; '#' starts a comment. Unknown keys are errors so a typo does not pass silently.
-// Returns the value of `wanted` (subnet or subnet6).
+// Returns the value of `wanted` (subnet, subnet6 or id-pool).
 std::optional<std::string> setting_from_config(const std::string& path, const std::string& text,
                                                const std::string& wanted) {
     std::optional<std::string> subnet;
@@ -126,7 +126,7 @@ std::optional<std::string> setting_from_config(const std::string& path, const st
         std::string where = path + ":" + std::to_string(number);
         if (equals == std::string::npos) fail(where, "expected 'key = value'");
         std::string key = trim(line.substr(0, equals)), value = trim(line.substr(equals + 1));
-        if (key != "subnet" && key != "subnet6") fail(where, "unknown setting '" + key + "'");
+        if (key != "subnet" && key != "subnet6" && key != "id-pool") fail(where, "unknown setting '" + key + "'");
         if (key == wanted) subnet = value;
     }
     return subnet;
@@ -153,6 +153,15 @@ std::pair<Ipv6Cidr, std::string> resolve_subnet6(const std::optional<std::string
         if (auto subnet = setting_from_config(path, *text, "subnet6"))
             return {parse_subnet6(*subnet, path + ": subnet6"), path + ": subnet6 " + *subnet};
     return {*Ipv6Cidr::parse(net::kDefaultPool6), std::string("the default IPv6 pool ") + net::kDefaultPool6};
+}
+
+runtime::IdPool resolve_id_pool(const std::optional<std::string>& flag, const Sources& sources) {
+    if (flag) return runtime::parse_id_pool(*flag, "--id-pool");
+    if (auto env = sources.getenv("NSRUN_ID_POOL")) return runtime::parse_id_pool(*env, "NSRUN_ID_POOL");
+    std::string path = sources.getenv("NSRUN_CONFIG").value_or(kDefaultConfigPath);
+    if (auto text = sources.read_file(path))
+        if (auto pool = setting_from_config(path, *text, "id-pool")) return runtime::parse_id_pool(*pool, path + ": id-pool");
+    return runtime::IdPool{};
 }
 
 const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
@@ -193,8 +202,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     app.footer(
         "Exit status: the program's own; 128+N if it was killed by signal N; 125 if nsrun itself failed;\n"
         "126 if the program cannot be executed; 127 if it was not found.\n"
-        "Environment: NSRUN_SUBNET, NSRUN_SUBNET6 (default pools), NSRUN_CONFIG (config file, default "
-        "/etc/nsrun/nsrun.conf).");
+        "Environment: NSRUN_SUBNET, NSRUN_SUBNET6, NSRUN_ID_POOL (default pools), NSRUN_CONFIG (config file, "
+        "default /etc/nsrun/nsrun.conf).");
 
     bool help = false, version = false;
     std::string net = "none";
@@ -247,7 +256,15 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     app.add_option("--cap-add", cap_add, "Capabilities the program keeps, comma-separated (default: none)")
         ->type_name("CAPS")
         ->allow_extra_args(false);
-    app.add_option("--user", options.user, "Run as USER (and GROUP); names or numbers")->type_name("USER[:GROUP]");
+    app.add_option("--user", options.user, "Run as USER (and GROUP) of the host, with its real ids; names or numbers")
+        ->type_name("USER[:GROUP]");
+    app.add_flag("--host-identity", options.host_identity,
+                 "Root only: the program stays the host's root (no user namespace), so it can change root's files");
+    std::optional<std::string> id_pool;
+    app.add_option_function<std::string>("--id-pool", [&](const std::string& value) { id_pool = value; },
+                                         std::string("Host ids root's sandboxes take their 65,536-id block from (default ") +
+                                             runtime::kDefaultIdPool + ")")
+        ->type_name("FIRST-END");
     app.add_option("--chdir", options.chdir, "Working directory of the program")->type_name("DIR");
     app.add_option("--setenv", setenv, "Set an environment variable (repeatable)")->type_name("K=V")->allow_extra_args(false);
     app.add_flag("--clearenv", options.clearenv, "Start from an empty environment (then --setenv)");
@@ -355,6 +372,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         options.cap_add_all |= ("," + lower + ",").find(",all,") != std::string::npos;
     }
     if (options.user && options.user->empty()) fail("--user", "no user given");
+    // Only a launch that may take a block reads the pool, so a bad pool setting fails no other launch.
+    bool own_identity = options.user || options.host_identity || options.net_only;
+    if (id_pool && own_identity) fail("--id-pool", "not with --user, --host-identity or --net-only (no id block is taken)");
+    if (!own_identity) options.id_pool = resolve_id_pool(id_pool, sources);
     if (options.chdir && (options.chdir->empty() || (*options.chdir)[0] != '/'))
         fail("--chdir " + *options.chdir, "must be an absolute path");
     for (const auto& assignment : setenv) {

@@ -11,6 +11,7 @@
 #include "base/ipv6_address.h"
 #include "netsetup/network_options.h"
 #include "runtime/capabilities.h"
+#include "runtime/id_block.h"
 #include "runtime/process_settings.h"
 
 namespace nsrun::cli {
@@ -36,6 +37,8 @@ struct Options {
     // Isolation beyond the network (pid and mount namespaces are always new).
     int extra_namespaces = 0;  // CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP, CLONE_NEWTIME
     bool user_namespace = false;
+    bool host_identity = false;       // --host-identity: root stays the host's root (no mapped block)
+    runtime::IdPool id_pool;          // --id-pool / NSRUN_ID_POOL / id-pool =; root's default identity only
     std::optional<std::string> hostname;
     bool read_only = false;
     std::vector<runtime::MountRequest> mounts;  // in command-line order
@@ -61,7 +64,8 @@ struct ParseResult {
     std::string target; // exec: the name of the running sandbox to join
 };
 
-// Where settings come from besides the command line: the environment (NSRUN_SUBNET[6], NSRUN_CONFIG) and the
+// Where settings come from besides the command line: the environment (NSRUN_SUBNET[6], NSRUN_ID_POOL,
+// NSRUN_CONFIG) and the
 // config file (/etc/nsrun/nsrun.conf, or $NSRUN_CONFIG). Precedence: command line, environment, file, default.
 struct Sources {
     std::function<std::optional<std::string>(const std::string& name)> getenv;

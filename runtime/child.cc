@@ -77,25 +77,30 @@ int exec_program(const ChildPlan& plan) {
             candidate[n++] = '/';
             std::memcpy(candidate + n, name, name_len + 1);
             ::execve(candidate, plan.argv, plan.envp);
-            if (errno == EACCES) result = EACCES;
-            else if (errno != ENOENT && errno != ENOTDIR) return errno;
+            int err = errno;
+            // A PATH directory the program's user cannot search (root's /root/bin, seen by a mapped block) is
+            // one with no such program, as for a shell: only a file found and refused counts as EACCES.
+            if (err == EACCES) {
+                candidate[n - 1] = '\0';
+                if (::faccessat(AT_FDCWD, candidate, X_OK, AT_EACCESS) < 0) err = ENOENT;
+            }
+            if (err == EACCES) result = EACCES;
+            else if (err != ENOENT && err != ENOTDIR) return err;
         }
         if (!end) return result;
         dir = end + 1;
     }
 }
 
-void switch_identity(const ChildPlan& plan) {
-    int channel = plan.channel_fd;
-    if (plan.set_groups && ::setgroups(1, &plan.gid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the supplementary groups");
+// `who` names the switch in a failure report: "--user" or the user namespace's root.
+void switch_identity(int channel, const char* who, bool set_groups, uid_t uid, gid_t gid) {
+    if (set_groups && ::setgroups(1, &gid) < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the supplementary groups");
     // Keep the permitted set across setuid so the bounding set can still be emptied and --cap-add kept.
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: keeping capabilities across setuid");
-    if (::setresgid(plan.gid, plan.gid, plan.gid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the group id");
-    if (::setresuid(plan.uid, plan.uid, plan.uid) < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "--user: setting the user id");
+        report_and_exit(channel, kStatusNsrunError, errno, who, ": keeping capabilities across setuid");
+    if (::setresgid(gid, gid, gid) < 0) report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the group id");
+    if (::setresuid(uid, uid, uid) < 0) report_and_exit(channel, kStatusNsrunError, errno, who, ": setting the user id");
 }
 
 // Every descriptor but 0, 1, 2 and the --keep-fd ones closes at exec: nothing nsrun or its caller holds
@@ -132,9 +137,11 @@ void rearm_after_identity_change(const ChildPlan& plan) {
     // Back in nsrun's process group: a terminal's job control and signals reach the program as ever.
     if (plan.net_only && ::setpgid(0, plan.program_group) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "joining nsrun's process group");
-    if (plan.switch_identity) switch_identity(plan);
+    if (plan.switch_identity) switch_identity(channel, "--user", plan.set_groups, plan.uid, plan.gid);
     if (plan.joining && plan.switch_identity) rearm_after_identity_change(plan);
     if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
+    if (!plan.chdir && plan.working_directory && ::chdir(plan.working_directory) < 0 && ::chdir("/") < 0)
+        report_and_exit(channel, kStatusNsrunError, errno, "entering /");
     const char* failed_step = "dropping capabilities";
     // --net-only's program is trusted with the caller's privileges, as under ip netns exec.
     if (!plan.net_only && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -202,6 +209,12 @@ void run_child(const ChildPlan& plan) noexcept {
         _exit(kStatusNsrunError);
     // Only after the parent has written the id maps: a non-dumpable process's /proc files belong to root.
     if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);
+    // Until now the child is the host's uid 0, which the block does not map: owner checks on the host's files
+    // would still see root. Root of the namespace keeps every capability in it (the mounts need them).
+    if (plan.become_root) {
+        switch_identity(plan.channel_fd, "becoming root of the sandbox's user namespace", true, 0, 0);
+        rearm_after_identity_change(plan);
+    }
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (plan.net_only) prepare_net_only_mounts(plan);

@@ -25,6 +25,12 @@ struct ChildReport {
     char doing[232];  // what was being done, NUL-terminated
 };
 
+// How the child does one of plan.mounts.
+struct MountStep {
+    int tree;          // a bind's source tree opened by the parent (bind_sources.h), or -1: the child opens it
+    bool make_target;  // a missing mount point may be made (it lies inside an earlier --tmpfs)
+};
+
 struct ChildPlan {
     char* const* argv;
     char* const* envp;
@@ -33,6 +39,7 @@ struct ChildPlan {
     const char* resolv_conf;  // content to show at /etc/resolv.conf, or nullptr
     size_t resolv_conf_size;
     bool wait_for_ids;
+    bool become_root;  // once the ids are mapped: uid and gid 0 of the new user namespace (a mapped block)
     bool new_network;
     const char* hostname;     // or nullptr
     const SeccompFilter* seccomp;
@@ -42,11 +49,13 @@ struct ChildPlan {
     const char* tmpfs_options;  // owned by the program's user, so --tmpfs is writable for it
     const char* own_binary;     // nsrun's executable, made read-only inside; or nullptr
     size_t mount_count;
+    MountStep* mount_steps;  // one per mount; the child fills in the trees it opens itself
     bool switch_identity;
     bool set_groups;  // false in a user namespace, where setgroups() is denied
     uid_t uid;
     gid_t gid;
     const char* chdir;  // or nullptr
+    const char* working_directory;  // without chdir: nsrun's, entered again after the mounts ("/" if it cannot be)
     const ResourceLimit* rlimits;
     size_t rlimit_count;
     const int* keep_fds;  // sorted

@@ -57,6 +57,27 @@ bool is_nested_init(pid_t pid) {
            text.find_first_not_of(" \t") < last;
 }
 
+std::string proc_text(pid_t pid, const char* name) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno(std::string(kJoining) + ": reading " + path);
+    char buf[4096];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) throw_errno(std::string(kJoining) + ": reading " + path);
+    return std::string(buf, size_t(n));
+}
+
+// Whether the sandbox's user namespace has a uid 0 (a mapped block has; a rootless caller's has only its own).
+bool maps_root(pid_t pid) {
+    // Lines are "INSIDE OUTSIDE COUNT", the numbers padded with spaces.
+    const std::string map = "\n" + proc_text(pid, "uid_map");
+    for (size_t line = map.find('\n'); line != std::string::npos; line = map.find('\n', line + 1)) {
+        size_t first = map.find_first_not_of(' ', line + 1);
+        if (first != std::string::npos && map.compare(first, 2, "0 ") == 0) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
@@ -115,8 +136,11 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     ChildPlan plan = program_plan(argv, envp, search_path, child_end.get());
     plan.seccomp = &spec.seccomp;
     plan.capabilities = CapabilitySet{};
-    plan.switch_identity = spec.identity.has_value();
-    plan.set_groups = !(namespaces & CLONE_NEWUSER);  // a user namespace of nsrun's denies setgroups()
+    // Entering the sandbox's user namespace keeps the host's uid, which a block does not map: the program
+    // becomes what the sandbox's own program is, the namespace's uid and gid 0 (its --user, if it had one).
+    bool enters_user = namespaces & CLONE_NEWUSER;
+    plan.switch_identity = spec.identity.has_value() || (enters_user && maps_root(spec.pid));
+    plan.set_groups = !enters_user || proc_text(spec.pid, "setgroups") == "allow\n";
     if (spec.identity) {
         plan.uid = spec.identity->uid;
         plan.gid = spec.identity->gid;

@@ -29,7 +29,9 @@ struct JoinSpec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     SeccompFilter seccomp = SeccompFilter::off();
-    std::optional<Identity> identity;  // the uid/gid to run as (the sandbox's --user); default: nsrun's
+    // The uid/gid to run as (the sandbox's --user). Default: uid and gid 0 of the sandbox's user namespace when
+    // it has one that maps 0 (root's mapped block), otherwise nsrun's.
+    std::optional<Identity> identity;
 };
 
 // When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat); nullopt when there is

@@ -6,7 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstring>
 
 #include "runtime/child_report.h"
 #include "runtime/exit_status.h"
@@ -49,18 +52,73 @@ int set_read_only(int dirfd, const char* path, unsigned flags) {
 
 // A recursive bind through the new mount API, so a read-only one is read-only all the way down before it is
 // ever visible.
+int open_tree_of(const char* source, bool read_only, int* tree) {
+    *tree = int(::syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (*tree < 0) return errno;
+    return read_only ? set_read_only(*tree, "", AT_EMPTY_PATH) : 0;
+}
+
+int attach_tree(int tree, const char* target) {
+    int err = ::syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+    ::close(tree);
+    return err;
+}
+
 // Returns 0, or an errno with *failed_path naming the path that failed.
 int bind_mount(const char* source, const char* target, bool read_only, const char** failed_path) {
     *failed_path = source;
-    int tree = int(::syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (tree < 0) return errno;
-    int err = read_only ? set_read_only(tree, "", AT_EMPTY_PATH) : 0;
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-        err = errno;
-        *failed_path = target;
+    int tree;
+    int err = open_tree_of(source, read_only, &tree);
+    if (err) {
+        if (tree >= 0) ::close(tree);
+        return err;
     }
-    ::close(tree);
+    if ((err = attach_tree(tree, target))) *failed_path = target;
     return err;
+}
+
+// The mount point and the directories above it that are missing, as bubblewrap makes them: a directory for a
+// directory, an empty file for anything else. Only inside the sandbox's own tmpfs (MountStep::make_target).
+int make_mount_point(const char* target, int tree) {
+    char path[4096];
+    size_t size = std::strlen(target);
+    if (size >= sizeof path) return ENAMETOOLONG;
+    std::memcpy(path, target, size + 1);
+    for (size_t i = 1; i < size; ++i) {
+        if (path[i] != '/') continue;
+        path[i] = '\0';
+        if (::mkdir(path, 0755) < 0 && errno != EEXIST) return errno;
+        path[i] = '/';
+    }
+    struct stat source{};
+    if (::fstat(tree, &source) < 0) return errno;
+    if (S_ISDIR(source.st_mode)) return ::mkdir(path, 0755) < 0 && errno != EEXIST ? errno : 0;
+    int file = ::open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (file < 0) return errno == EEXIST ? 0 : errno;
+    ::close(file);
+    return 0;
+}
+
+const char* option_of(const MountRequest& request) {
+    return request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ";
+}
+
+// The sources nsrun could not open before the clone (without root), opened before the sandbox mounts anything.
+void open_bind_sources(const ChildPlan& plan) {
+    for (size_t i = 0; i < plan.mount_count; ++i) {
+        const MountRequest& request = plan.mounts[i];
+        MountStep& step = plan.mount_steps[i];
+        if (request.kind == MountRequest::Kind::tmpfs || step.tree >= 0) continue;
+        if (int err = open_tree_of(request.source.c_str(), request.kind == MountRequest::Kind::ro_bind, &step.tree))
+            report_and_exit(plan.channel_fd, kStatusNsrunError, err, option_of(request), request.source.c_str());
+    }
+}
+
+void attach_bind(const ChildPlan& plan, const MountRequest& request, const MountStep& step) {
+    const char* target = request.target.c_str();
+    int err = step.make_target ? make_mount_point(target, step.tree) : 0;
+    if (!err) err = attach_tree(step.tree, target);
+    if (err) report_and_exit(plan.channel_fd, kStatusNsrunError, err, option_of(request), target);
 }
 
 }  // namespace
@@ -69,6 +127,7 @@ void prepare_mounts(const ChildPlan& plan) {
     // Nothing mounted in here may reach the host, and the host's later mounts need not reach in.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "making the sandbox's mounts private");
+    open_bind_sources(plan);
     if (plan.read_only_root)
         if (int err = set_read_only(AT_FDCWD, "/", 0))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "making the file system read-only");
@@ -94,11 +153,7 @@ void prepare_mounts(const ChildPlan& plan) {
             if (::mount("tmpfs", request.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, plan.tmpfs_options) < 0)
                 report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "--tmpfs ", request.target.c_str());
         } else {
-            const char* failed_path;
-            if (int err = bind_mount(request.source.c_str(), request.target.c_str(),
-                                     request.kind == MountRequest::Kind::ro_bind, &failed_path))
-                report_and_exit(plan.channel_fd, kStatusNsrunError, err,
-                                request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ", failed_path);
+            attach_bind(plan, request, plan.mount_steps[i]);
         }
     }
 }

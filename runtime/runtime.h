@@ -18,6 +18,7 @@
 #include "base/step_log.h"
 #include "base/unique_fd.h"
 #include "runtime/capabilities.h"
+#include "runtime/id_block.h"
 #include "runtime/process_settings.h"
 #include "runtime/seccomp_filter.h"
 
@@ -26,11 +27,21 @@ namespace nsrun::runtime {
 struct ChildReport;
 struct JoinSpec;
 
+// Who the program is to the host: the one decision about identity, made by the front end.
+enum class IdMapping {
+    host,   // no user namespace: the program's ids are the host's, root included (--user, --host-identity)
+    block,  // a user namespace whose 0-65535 are a free block of the host's ids (root's default; id_block.h)
+    self,   // a user namespace mapping only the caller's own uid and gid to themselves (rootless)
+};
+
 struct SandboxSpec {
     std::vector<std::string> argv;             // program and its arguments; argv[0] is looked up in PATH
     std::vector<std::string> env;              // the program's whole environment, "K=V"
     bool new_network = true;                   // false: share the caller's network namespace (--net=host)
-    bool new_user = false;                     // user namespace mapping the caller's uid/gid to themselves
+    IdMapping id_mapping = IdMapping::host;
+    IdPool id_pool;                            // block: where the block is taken from
+    uid_t bind_owner_uid = 0;                  // block: who a writable --bind writes as on the host (the caller)
+    gid_t bind_owner_gid = 0;
     int extra_namespaces = 0;                  // CLONE_NEWUTS | CLONE_NEWIPC | ... on top of pid and mount
     std::optional<std::string> hostname;       // needs CLONE_NEWUTS
     std::optional<std::string> resolv_conf;    // what the program sees at /etc/resolv.conf
@@ -44,8 +55,8 @@ struct SandboxSpec {
     std::vector<int> keep_fds;                 // passed on beside 0, 1 and 2
     // --net-only (runtime/net_only.h): only the network namespace (and a mount namespace that follows the
     // host's) is new; the program is the caller, with every capability, no seccomp, no no_new_privs, in the
-    // host's pid, IPC and UTS namespaces and file system view. The identity is the caller's: new_user must be
-    // false and identity empty; extra_namespaces, hostname, seccomp, capabilities, read_only_root and mounts
+    // host's pid, IPC and UTS namespaces and file system view. The identity is the caller's: id_mapping must be
+    // host and identity empty; extra_namespaces, hostname, seccomp, capabilities, read_only_root and mounts
     // must be left at their defaults (create() refuses them).
     bool net_only = false;
 };
@@ -85,6 +96,7 @@ private:
     [[noreturn]] void throw_report(const ChildReport& report);
     Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel);
     pid_t pid_;
+    std::optional<IdBlock> id_block_;  // held for the sandbox's life (the block's lock)
     UniqueFd pidfd_;
     UniqueFd channel_;
     bool reaped_ = false;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <string>
 
+#include "runtime/bind_sources.h"
 #include "runtime/child.h"
 #include "runtime/exit_status.h"
 #include "runtime/id_map.h"
@@ -26,7 +27,7 @@ int clone_flags_of(const SandboxSpec& spec) {
     if (spec.net_only) return CLONE_NEWNS | CLONE_NEWNET;
     int flags = CLONE_NEWPID | CLONE_NEWNS | spec.extra_namespaces;
     if (spec.new_network) flags |= CLONE_NEWNET;
-    if (spec.new_user) flags |= CLONE_NEWUSER;
+    if (spec.id_mapping != IdMapping::host) flags |= CLONE_NEWUSER;
     if (spec.hostname) flags |= CLONE_NEWUTS;
     return flags;
 }
@@ -42,7 +43,7 @@ void send_byte(int channel, char byte, const char* doing) {
 // front end's mistake, never silently half-applied.
 void check_net_only(const SandboxSpec& spec) {
     if (!spec.new_network) fail("--net-only", "needs a network namespace of its own");
-    if (spec.new_user || spec.identity) fail("--net-only", "the program runs as the caller, in no user namespace");
+    if (spec.id_mapping != IdMapping::host || spec.identity) fail("--net-only", "the program runs as the caller, in no user namespace");
     if (spec.extra_namespaces || spec.hostname || spec.read_only_root || !spec.mounts.empty() ||
         spec.capabilities.bits || spec.seccomp.enabled())
         fail("--net-only", "only the network is isolated (no other namespace, view, capability set or filter)");
@@ -54,7 +55,8 @@ Sandbox::Sandbox(pid_t pid, UniqueFd pidfd, UniqueFd channel)
     : pid_(pid), pidfd_(std::move(pidfd)), channel_(std::move(channel)) {}
 
 Sandbox::Sandbox(Sandbox&& other) noexcept
-    : pid_(other.pid_), pidfd_(std::move(other.pidfd_)), channel_(std::move(other.channel_)), reaped_(other.reaped_) {
+    : pid_(other.pid_), id_block_(std::move(other.id_block_)), pidfd_(std::move(other.pidfd_)),
+      channel_(std::move(other.channel_)), reaped_(other.reaped_) {
     other.reaped_ = true;
 }
 
@@ -79,7 +81,8 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     ChildPlan plan = program_plan(argv, envp, search_path, child_end.get());
     plan.resolv_conf = spec.resolv_conf ? spec.resolv_conf->c_str() : nullptr;
     plan.resolv_conf_size = spec.resolv_conf ? spec.resolv_conf->size() : 0;
-    plan.wait_for_ids = spec.new_user;
+    plan.wait_for_ids = spec.id_mapping != IdMapping::host;
+    plan.become_root = spec.id_mapping == IdMapping::block;
     plan.new_network = spec.new_network;
     plan.hostname = spec.hostname ? spec.hostname->c_str() : nullptr;
     plan.seccomp = &spec.seccomp;
@@ -87,6 +90,11 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.read_only_root = spec.read_only_root;
     plan.mounts = spec.mounts.data();
     plan.mount_count = spec.mounts.size();
+    // Root opens the sources in its own view now; without root the child does, before it mounts anything.
+    BindSources binds(spec.mounts, ::geteuid() == 0);
+    // Only a block's trees wait for its user namespace; the others must be ready before the child uses them.
+    if (spec.id_mapping != IdMapping::block) binds.finish(-1);
+    plan.mount_steps = binds.steps();
     std::string tmpfs_options = "mode=0755";
     if (spec.identity)
         tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);
@@ -96,12 +104,23 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     if (own_binary_size > 0) own_binary[own_binary_size] = '\0';
     plan.own_binary = own_binary_size > 0 && own_binary[0] == '/' ? own_binary : nullptr;
     plan.switch_identity = spec.identity.has_value();
-    plan.set_groups = !spec.new_user;
+    // A user namespace of a rootless caller denies setgroups(); a block's keeps it, and the child uses it to
+    // drop the host's supplementary groups.
+    plan.set_groups = spec.id_mapping != IdMapping::self;
     if (spec.identity) {
         plan.uid = spec.identity->uid;
         plan.gid = spec.identity->gid;
     }
     plan.chdir = spec.chdir ? spec.chdir->c_str() : nullptr;
+    // The inherited working directory is the host's mount of it, which a --bind or --tmpfs over it would not
+    // replace: the program enters it again by name, in its own view.
+    std::string working_directory;
+    if (!spec.chdir)
+        if (char* cwd = ::getcwd(nullptr, 0)) {
+            working_directory = cwd;
+            std::free(cwd);
+        }
+    plan.working_directory = working_directory.empty() ? nullptr : working_directory.c_str();
     plan.rlimits = spec.rlimits.data();
     plan.rlimit_count = spec.rlimits.size();
     std::vector<int> keep_fds = spec.keep_fds;
@@ -116,6 +135,11 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
 
     uid_t uid = ::geteuid();
     gid_t gid = ::getegid();
+    std::optional<IdBlock> block;
+    if (spec.id_mapping == IdMapping::block) {
+        block.emplace(IdBlock::take(spec.id_pool));
+        log.step("took the id block " + std::to_string(block->base()));
+    }
     int pidfd = -1;
     pid_t pid = clone_with_pidfd(clone_flags_of(spec), &pidfd);
     if (pid < 0) {
@@ -132,10 +156,24 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
         run_child(plan);
     }
     Sandbox sandbox(pid, UniqueFd(pidfd), std::move(parent_end));
+    if (block) sandbox.id_block_.emplace(std::move(*block));
     child_end.reset();
     log.step("cloned the sandbox (pid " + std::to_string(pid) + ")");
-    if (spec.new_user) {
-        write_id_maps(pid, uid, gid);
+    if (spec.id_mapping == IdMapping::self) write_id_maps(pid, uid, gid);
+    if (spec.id_mapping == IdMapping::block) {
+        uint32_t base = sandbox.id_block_->base();
+        write_block_maps(pid, base);
+        if (binds.any_bind()) {
+            // Files the caller owns are root's inside, and what root writes there is the caller's: for root
+            // itself that is the sandbox's own map.
+            UniqueFd userns = spec.bind_owner_uid == 0 && spec.bind_owner_gid == 0
+                                  ? open_user_namespace(pid)
+                                  : bind_user_namespace(base, spec.bind_owner_uid, spec.bind_owner_gid);
+            binds.finish(userns.get());
+            log.step("idmapped the binds");
+        }
+    }
+    if (spec.id_mapping != IdMapping::host) {
         send_byte(sandbox.channel_.get(), kIdsMapped, "releasing the sandbox after writing its id maps");
         log.step("wrote the uid/gid maps");
     }

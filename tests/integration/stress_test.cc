@@ -28,9 +28,10 @@ TEST_F(StressTest, TwoHundredNatSandboxesAtOnceGetDistinctAddressesAndLeaveNothi
     // Every sandbox prints its address and then blocks reading a FIFO that this test holds open for writing;
     // closing it releases all of them at once (EOF), so the 200 are alive together while their addresses are
     // compared, without 200 shells polling for a file on two cores. O_RDWR opens without waiting for a reader;
-    // O_CLOEXEC keeps the write end out of every child, or the EOF would never come.
+    // O_CLOEXEC keeps the write end out of every child, or the EOF would never come. Readable by all: root's
+    // sandboxes are nobody to the host.
     const std::string fifo = lab().dir() + "/release";
-    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0) << std::strerror(errno);
     UniqueFd release(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
     ASSERT_TRUE(release) << std::strerror(errno);
     const std::string script = "ip -4 -o addr show dev eth0 || exit 9; echo up; exec cat " + fifo;

@@ -179,5 +179,37 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "subnet\n"}}, "nsrun.conf:1: expected"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"}));
 
+runtime::IdPool pool_of(std::vector<std::string> args, const FakeHost& host = {}) {
+    return parse(std::move(args), host).options.id_pool;
+}
+
+TEST(IdPoolOption, OptionThenEnvironmentThenConfigThenDefault) {
+    FakeHost host;
+    EXPECT_EQ(pool_of({"true"}, host), runtime::IdPool{});
+    host.files["/etc/nsrun/nsrun.conf"] = "subnet = 203.0.113.0/24\nid-pool = 0x100000-0x200000  # ours\n";
+    EXPECT_EQ(pool_of({"true"}, host), (runtime::IdPool{0x100000, 0x200000}));
+    host.env["NSRUN_ID_POOL"] = "0x300000-0x400000";
+    EXPECT_EQ(pool_of({"true"}, host), (runtime::IdPool{0x300000, 0x400000}));
+    EXPECT_EQ(pool_of({"--id-pool=0x500000-0x600000", "true"}, host), (runtime::IdPool{0x500000, 0x600000}));
+}
+
+TEST(IdPoolOption, BadValuesNameTheirOrigin) {
+    FakeHost host;
+    host.files["/etc/nsrun/nsrun.conf"] = "id-pool = 5-6\n";
+    EXPECT_THAT(error_of({"true"}, host), HasSubstr("/etc/nsrun/nsrun.conf: id-pool 5-6: "));
+    host.env["NSRUN_ID_POOL"] = "x";
+    EXPECT_THAT(error_of({"true"}, host), HasSubstr("NSRUN_ID_POOL x: expected FIRST-END"));
+    // A launch that takes no block does not read it.
+    EXPECT_EQ(error_of({"--host-identity", "true"}, host), "no error");
+    EXPECT_EQ(error_of({"--user=nobody", "true"}, host), "no error");
+}
+
+TEST(IdPoolOption, OnlyWhereABlockIsTaken) {
+    EXPECT_THAT(error_of({"--id-pool=0x100000-0x200000", "--host-identity", "true"}), HasSubstr("--id-pool: not with"));
+    EXPECT_THAT(error_of({"--id-pool=0x100000-0x200000", "--user=nobody", "true"}), HasSubstr("--id-pool: not with"));
+    EXPECT_TRUE(parse({"--host-identity", "true"}).options.host_identity);
+    EXPECT_FALSE(parse({"true"}).options.host_identity);
+}
+
 }  // namespace
 }  // namespace nsrun::cli
