@@ -113,7 +113,7 @@ std::string trim(const std::string& s) {
 }
 
 // "key = value" lines; '#' starts a comment. Unknown keys are errors so a typo does not pass silently.
-// Returns the value of `wanted` (subnet or subnet6).
+// Returns the value of `wanted` (subnet, subnet6 or connections).
 std::optional<std::string> setting_from_config(const std::string& path, const std::string& text,
                                                const std::string& wanted) {
     std::optional<std::string> subnet;
@@ -126,7 +126,7 @@ std::optional<std::string> setting_from_config(const std::string& path, const st
         std::string where = path + ":" + std::to_string(number);
         if (equals == std::string::npos) fail(where, "expected 'key = value'");
         std::string key = trim(line.substr(0, equals)), value = trim(line.substr(equals + 1));
-        if (key != "subnet" && key != "subnet6") fail(where, "unknown setting '" + key + "'");
+        if (key != "subnet" && key != "subnet6" && key != "connections") fail(where, "unknown setting '" + key + "'");
         if (key == wanted) subnet = value;
     }
     return subnet;
@@ -153,6 +153,21 @@ std::pair<Ipv6Cidr, std::string> resolve_subnet6(const std::optional<std::string
         if (auto subnet = setting_from_config(path, *text, "subnet6"))
             return {parse_subnet6(*subnet, path + ": subnet6"), path + ": subnet6 " + *subnet};
     return {*Ipv6Cidr::parse(net::kDefaultPool6), std::string("the default IPv6 pool ") + net::kDefaultPool6};
+}
+
+// Per sandbox, but one value for the whole host: it is part of the shared table's rules, which a per-launch
+// value would have to rewrite (or add to per sandbox) on every launch that differs. The conntrack table it
+// protects is the host's, so its size is the host's administrator's to choose.
+uint32_t resolve_connections(const Sources& sources) {
+    std::string path = sources.getenv("NSRUN_CONFIG").value_or(kDefaultConfigPath);
+    auto text = sources.read_file(path);
+    if (!text) return net::kDefaultConnectionLimit;
+    auto value = setting_from_config(path, *text, "connections");
+    if (!value) return net::kDefaultConnectionLimit;
+    auto limit = parse_decimal(*value, 1u << 24);
+    if (!limit || *limit == 0)
+        fail(path + ": connections " + *value, "a number of connections per sandbox, 1 to 16777216");
+    return uint32_t(*limit);
 }
 
 const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
@@ -291,6 +306,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         fail("--dns", "only with --net=nat or --net=move:IFACE");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
+    if (options.net == NetMode::nat) options.connections = resolve_connections(sources);
     if (subnet6 && options.net != NetMode::nat) fail("--subnet6", "only with --net=nat");
 
     bool nat = options.net == NetMode::nat, move = options.net == NetMode::move;

@@ -224,7 +224,7 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
         }
     }
 
-    ensure_nat_rules(NatPools{pool, pool6}, log);
+    std::optional<std::string> notice = ensure_nat_rules(NatPools{pool, pool6, options.connection_limit}, log);
 
     // A random first try keeps the expected number of EEXIST retries independent of how many sandboxes run.
     uint64_t start = random_start();
@@ -262,8 +262,15 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
         add_default_route6(sandbox.get(), eth0, gateway6(), route_mtu6);
     }
     log.step("configured addresses and routes");
+    // --allow-host opens every port of the host already.
+    HostDnsTable dns;
+    if (!options.allow_host) {
+        HostResolvers resolvers = resolvers_on_host(options.name_servers);
+        if (!lease.address6) resolvers.v6.clear();
+        dns = HostDnsTable::open(lease.host_link, uint32_t(host_index), resolvers, log);
+    }
     guard.commit();
-    return NatNetwork(std::move(lease));
+    return NatNetwork(std::move(lease), std::move(dns), std::move(notice));
 }
 
 void NatNetwork::detach() {
