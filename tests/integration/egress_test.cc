@@ -111,10 +111,9 @@ TEST_F(EgressTest, HostServicesRefuseSandboxesAtOnceOnEveryHostAddressUnlessAllo
 
 TEST_F(EgressTest, IsolationAppliesToIpv4OnlySandboxesToo) {
     StartHostServer();
-    Result r = lab().RunNsrun(Nat({"sh", "-c", ProbeScript({"http://203.0.113.1:8000/", "http://198.51.100.2:8000/"})},
-                                  {"--ipv6=off"}));
+    Result r = lab().RunNsrun(Nat(ConnectProbe({"tcp 203.0.113.1 8000", "tcp 198.51.100.2 8000"}), {"--ipv6=off"}));
     ASSERT_EQ(r.status, 0) << r.Describe();
-    EXPECT_EQ(r.out, "http://203.0.113.1:8000/ 000\nhttp://198.51.100.2:8000/ 000\n");
+    EXPECT_EQ(r.out, "tcp 203.0.113.1 8000 ECONNREFUSED\ntcp 198.51.100.2 8000 ECONNREFUSED\n");
 }
 
 TEST_F(EgressTest, TwoSandboxesCannotReachEachOtherButTheHostReachesBoth) {
@@ -204,6 +203,21 @@ TEST_F(EgressTest, Port53OfTheHostIsOpenOnlyToTheResolversTheSandboxWasGiven) {
     for (const auto& target : targets) EXPECT_THAT(marked, HasSubstr(target + " ECONNREFUSED\n")) << marked;
     // The opening is the sandbox's own table, owned by its nsrun: gone with it.
     EXPECT_TRUE(Eventually([&] { return !Contains(Rules(lab()), "nsrun_dns_"); }, 5s)) << Rules(lab());
+}
+
+TEST_F(EgressTest, ASigkilledNsrunTakesItsPort53OpeningWithIt) {
+    Process service(lab().InHost({"python3", "-m", "http.server", "--bind", "::", "53"}));
+    ASSERT_TRUE(Eventually([&] { return Contains(lab().Host({"ss", "-Hltn", "sport", "= :53"}).out, ":53"); }, 10s));
+    Process given(lab().Nsrun(Nat({"sh", "-c", "echo ready; exec sleep 30"}, {"--dns=198.51.100.2"})));
+    ASSERT_TRUE(given.WaitForOutput("ready\n", 15s)) << given.Wait(1s).Describe();
+    EXPECT_THAT(Rules(lab()), HasSubstr("table inet nsrun_dns_nsr"));
+    ::kill(given.pid(), SIGKILL);  // nsrun itself (lab.sh exec execs it)
+    given.Wait(10s);
+    EXPECT_TRUE(Eventually([&] { return !Contains(Rules(lab()), "nsrun_dns_"); }, 5s)) << Rules(lab());
+    EXPECT_TRUE(Eventually([&] { return lab().NsrLinks().empty(); }, 5s));
+    // The next sandbox, on whatever slot, finds port 53 closed again.
+    Result next = lab().RunNsrun(Nat(ConnectProbe({"tcp 198.51.100.2 53"})));
+    EXPECT_EQ(next.out, "tcp 198.51.100.2 53 ECONNREFUSED\n") << next.Describe();
 }
 
 // Sends one datagram to the host's UDP port 9999 from `address` (another sandbox's), then one from the

@@ -150,7 +150,7 @@ TEST(NatRules, CreateScriptHasIsolationBeforeThePools) {
               "\"pool_203_0_113_0_24\" masquerade\n");
 }
 
-TEST(NatRules, ConnectionLimitIsTheChangesAndItsCounterNamesIt) {
+TEST(NatRules, ConnectionLimitComesFromTheChangeAndNamesItsCounter) {
     NatTableChange change{NatTableChange::Table::replace, {cidr("203.0.113.0/24")}, {}, std::nullopt, 7};
     std::string script = nat_table_script(change);
     EXPECT_EQ(connection_limit_counter_name(7), "connection_limit_7");
