@@ -1,7 +1,8 @@
 // The host side of --net=nat: masquerade for the sandboxes' pools (IPv4 and IPv6), a way through host
 // firewalls whose forward hook drops by default, IP forwarding, and egress isolation (sandboxes reach neither
-// the host's own services nor each other). Everything shared lives in `table inet nsrun`; nothing is per
-// sandbox, so nothing can leak when one dies.
+// the host's own services nor each other, are refused at once, cannot forge their source and hold a limited
+// number of connections). Everything shared lives in `table inet nsrun`; nothing is per sandbox (but the
+// owned DNS table of host_dns.h, for a resolver on the host), so nothing can leak when one dies.
 #pragma once
 
 #include <cstdint>
