@@ -554,11 +554,10 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "add set " + table + " " + std::string(kConnectionSet) +
              " { type iface_index; size 65535; flags dynamic; }\n";
         // A refusal the program sees at once: a reset for TCP, ICMP admin-prohibited for the rest.
-        auto refuse = [&](const std::string& chain, const std::string& match, const std::string& counter) {
-            s += "add rule " + chain + " " + match + "meta l4proto tcp counter name " + quoted(counter) +
-                 " reject with tcp reset\n";
-            s += "add rule " + chain + " " + match + "counter name " + quoted(counter) +
-                 " reject with icmpx admin-prohibited\n";
+        auto refuse = [&](const std::string& chain, const std::string& match) {
+            const std::string counted = "counter name " + quoted(kIsolationCounter);
+            s += "add rule " + chain + " " + match + "meta l4proto tcp " + counted + " reject with tcp reset\n";
+            s += "add rule " + chain + " " + match + counted + " reject with icmpx admin-prohibited\n";
         };
         // Rules see packets from a sandbox only (`from`): new connections over its limit are refused.
         auto limit = [&](const std::string& chain, const std::string& from) {
@@ -585,19 +584,22 @@ std::string nat_table_script(const NatTableChange& change) {
         // back out of the link it came in on, to the sandbox that sent it.
         s += "add rule " + input + " meta nfproto ipv4 fib saddr . iif oif missing" + isolated;
         s += "add rule " + input + " ip6 saddr != fe80::/10 fib saddr . iif oif missing" + isolated;
+        // After the source check: a forged packet that matches another sandbox's connection is no reply.
         s += "add rule " + input + " ct state established,related accept\n";
         limit(input, "");
+        // DNS to a resolver of the sandbox's own, marked by its table (host_dns.h); the mark goes again, so no
+        // socket of the host's inherits it (tcp_fwmark_accept).
         s += "add rule " + input + " meta mark & " + hex_mark + " == " + hex_mark + " meta mark set meta mark & " +
              hex_unmark + " accept\n";
         s += "add rule " + input + " meta iifgroup " + std::to_string(kAllowHostGroup) + " accept\n";
-        refuse(input, "", std::string(kIsolationCounter));
+        refuse(input, "");
         const std::string forward = table + " " + std::string(kSandboxIsolation);
         const std::string from_sandbox = "iifname " + veths + " ";
         s += "create chain " + forward + " { type filter hook forward priority filter; policy accept; }\n";
         s += "add rule " + forward + " iifname " + veths + " fib saddr . iif oif missing" + isolated;
         limit(forward, from_sandbox);
         s += "add rule " + forward + " iifname " + veths + " oifname " + veths + " ct status dnat accept\n";
-        refuse(forward, from_sandbox + "oifname " + veths + " ", std::string(kIsolationCounter));
+        refuse(forward, from_sandbox + "oifname " + veths + " ");
     }
     // The counter may be left over without its rule (someone flushed the chain): add-delete-create makes a
     // fresh one in either case, while a counter that a racing installer's rule already uses refuses the
