@@ -111,9 +111,18 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         nat.name_servers = nsrun::net::resolv_conf_servers(
             spec.resolv_conf.value_or(nsrun::net::read_host_resolver_files().etc_resolv_conf));
         preferring_sandbox_failure(sandbox, [&] {
-            network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
-            // Said when it happens, once: later launches find forwarding on.
-            if (network->notice()) std::fprintf(stderr, "nsrun: %s\n", network->notice()->c_str());
+            // Said once, when it happens (later launches find forwarding on), and before any error that follows.
+            std::optional<std::string> notice;
+            auto say = [&] {
+                if (notice) std::fprintf(stderr, "nsrun: %s\n", notice->c_str());
+            };
+            try {
+                network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log, notice);
+            } catch (const nsrun::Error&) {
+                say();
+                throw;
+            }
+            say();
             if (options.rate) nsrun::net::limit_rate(network->lease(), sandbox.pidfd(), *options.rate, log);
             published.install(network->lease(), log);
         });

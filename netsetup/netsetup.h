@@ -70,22 +70,22 @@ class NatNetwork {
 public:
     // Sets up the network of the sandbox whose network namespace is that of process `pid` (`pidfd` refers to the
     // same process), from the calling thread's network namespace (the host). On failure nothing it made remains.
-    static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log);
+    // `notice` is set, the moment it happens, when the launch changed a host setting that the user must hear
+    // about (it turned forwarding on, with the guard that drops other forwarding): also when a later step
+    // fails and this throws, since the change stays.
+    static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log,
+                             std::optional<std::string>& notice);
 
     const NatLease& lease() const noexcept { return lease_; }
-    // What the front end should tell the user about a change this launch made to the host (forwarding).
-    const std::optional<std::string>& notice() const noexcept { return notice_; }
 
     // Removes the host end now. nsrun does not need it (the kernel removes the pair with the namespace); front
     // ends whose namespace outlives the sandbox do.
     void detach();
 
 private:
-    NatNetwork(NatLease lease, HostDnsTable dns, std::optional<std::string> notice)
-        : lease_(std::move(lease)), dns_(std::move(dns)), notice_(std::move(notice)) {}
+    NatNetwork(NatLease lease, HostDnsTable dns) : lease_(std::move(lease)), dns_(std::move(dns)) {}
     NatLease lease_;
     HostDnsTable dns_;  // only when a resolver of the sandbox's is the host
-    std::optional<std::string> notice_;
 };
 
 // The sandbox's /etc/resolv.conf, from the host's and the --dns servers. nullopt: the host's file works inside

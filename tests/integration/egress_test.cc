@@ -324,6 +324,23 @@ TEST_F(EgressTest, TurningOnForwardingIsSaidOnceWhenItHappens) {
     Result second = lab().RunNsrun(Nat({"true"}));
     ASSERT_EQ(second.status, 0) << second.Describe();
     EXPECT_EQ(second.err, "") << "said once, when it happened";
+
+    // A launch that fails after turning forwarding on still says so, before its error: the change stays.
+    const Argv tiny{"--net=nat", "--subnet=192.0.2.0/30", "--ipv6=off", "--"};  // room for one sandbox
+    Argv hold = tiny, fail = tiny;
+    hold.insert(hold.end(), {"sh", "-c", "echo ready; exec sleep 30"});
+    fail.push_back("true");
+    Process holder(lab().Nsrun(hold));
+    ASSERT_TRUE(holder.WaitForOutput("ready\n", 15s)) << holder.Wait(1s).Describe();
+    ASSERT_EQ(lab().Host({"sysctl", "-qw", "net.ipv4.ip_forward=0"}).status, 0);
+    Result full = lab().RunNsrun(fail);
+    EXPECT_EQ(full.status, 125) << full.Describe();
+    EXPECT_EQ(full.err,
+              "nsrun: turned on IPv4 forwarding for the sandboxes; the host forwards nothing else (chain forward_guard "
+              "of table inet nsrun drop it): to forward other traffic too, see README, \"IP forwarding\"\n"
+              "nsrun: allocating an address in 192.0.2.0/30: all 1 addresses are in use\n");
+    holder.Signal(SIGTERM);
+    holder.Wait(10s);
 }
 
 TEST_F(EgressTest, LaunchesChangeNoRuleAndLeaveNothingBehind) {
