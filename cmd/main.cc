@@ -152,8 +152,23 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         for (const auto& server : options.dns)
             if (server.needs_ipv6 && !nat.ipv6_needed_by) nat.ipv6_needed_by = "--dns " + server.address;
         nat.allow_host = options.allow_host;
+        nat.connection_limit = options.connections;
+        // The servers the sandbox was given: its own resolv.conf, or the host's file as it is.
+        nat.name_servers = nsrun::net::resolv_conf_servers(
+            spec.resolv_conf.value_or(nsrun::net::read_host_resolver_files().etc_resolv_conf));
         preferring_sandbox_failure(sandbox, [&] {
-            network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log);
+            // Said once, when it happens (later launches find forwarding on), and before any error that follows.
+            std::optional<std::string> notice;
+            auto say = [&] {
+                if (notice) std::fprintf(stderr, "nsrun: %s\n", notice->c_str());
+            };
+            try {
+                network = nsrun::net::NatNetwork::attach(sandbox.pid(), sandbox.pidfd(), nat, log, notice);
+            } catch (const nsrun::Error&) {
+                say();
+                throw;
+            }
+            say();
             if (options.rate) nsrun::net::limit_rate(network->lease(), sandbox.pidfd(), *options.rate, log);
             published.install(network->lease(), log);
         });

@@ -113,7 +113,7 @@ std::string trim(const std::string& s) {
 }
 
 // "key = value" lines; '#' starts a comment. Unknown keys are errors so a typo does not pass silently.
-// Returns the value of `wanted` (subnet, subnet6 or id-pool).
+// Returns the value of `wanted` (subnet, subnet6, id-pool or connections).
 std::optional<std::string> setting_from_config(const std::string& path, const std::string& text,
                                                const std::string& wanted) {
     std::optional<std::string> subnet;
@@ -126,7 +126,8 @@ std::optional<std::string> setting_from_config(const std::string& path, const st
         std::string where = path + ":" + std::to_string(number);
         if (equals == std::string::npos) fail(where, "expected 'key = value'");
         std::string key = trim(line.substr(0, equals)), value = trim(line.substr(equals + 1));
-        if (key != "subnet" && key != "subnet6" && key != "id-pool") fail(where, "unknown setting '" + key + "'");
+        if (key != "subnet" && key != "subnet6" && key != "id-pool" && key != "connections")
+            fail(where, "unknown setting '" + key + "'");
         if (key == wanted) subnet = value;
     }
     return subnet;
@@ -162,6 +163,21 @@ runtime::IdPool resolve_id_pool(const std::optional<std::string>& flag, const So
     if (auto text = sources.read_file(path))
         if (auto pool = setting_from_config(path, *text, "id-pool")) return runtime::parse_id_pool(*pool, path + ": id-pool");
     return runtime::IdPool{};
+}
+
+// Per sandbox, but one value for the whole host: it is part of the shared table's rules, which a per-launch
+// value would have to rewrite (or add to per sandbox) on every launch that differs. The conntrack table it
+// protects is the host's, so its size is the host's administrator's to choose.
+uint32_t resolve_connections(const Sources& sources) {
+    std::string path = sources.getenv("NSRUN_CONFIG").value_or(kDefaultConfigPath);
+    auto text = sources.read_file(path);
+    if (!text) return net::kDefaultConnectionLimit;
+    auto value = setting_from_config(path, *text, "connections");
+    if (!value) return net::kDefaultConnectionLimit;
+    auto limit = parse_decimal(*value, 1u << 24);
+    if (!limit || *limit == 0)
+        fail(path + ": connections " + *value, "a number of connections per sandbox, 1 to 16777216");
+    return uint32_t(*limit);
 }
 
 const char* kUsage = "nsrun [OPTIONS] [--] PROGRAM [ARGS...]";
@@ -311,6 +327,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         fail("--dns", "only with --net=nat or --net=move:IFACE");
     if (subnet && options.net != NetMode::nat) fail("--subnet", "only with --net=nat");
     if (options.net == NetMode::nat) options.subnet = resolve_subnet(subnet, sources);
+    if (options.net == NetMode::nat) options.connections = resolve_connections(sources);
     if (subnet6 && options.net != NetMode::nat) fail("--subnet6", "only with --net=nat");
 
     bool nat = options.net == NetMode::nat, move = options.net == NetMode::move;

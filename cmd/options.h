@@ -9,6 +9,7 @@
 
 #include "base/ip_address.h"
 #include "base/ipv6_address.h"
+#include "netsetup/netsetup.h"
 #include "netsetup/network_options.h"
 #include "runtime/capabilities.h"
 #include "runtime/id_block.h"
@@ -31,6 +32,8 @@ struct Options {
     std::vector<net::InterfaceAddress> addresses;  // --address, move only
     std::optional<Ipv4> gateway;              // --gateway, move only
     std::optional<uint64_t> rate;             // --rate in bytes/s, nat only
+    // `connections =` in the config file, nat only: host-wide, since the limit lives in the shared table.
+    uint32_t connections = net::kDefaultConnectionLimit;
     bool verbose = false;
     std::vector<std::string> command;  // program and arguments
 

@@ -5,6 +5,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -47,6 +48,13 @@ std::optional<std::string> conflicting(const ScanState& state, nlattr* dst, cons
     return routed.str();
 }
 
+// The name `ip route` shows; the index only if the interface went away meanwhile.
+std::string interface_name(int ifindex) {
+    char name[IF_NAMESIZE];
+    if (::if_indextoname(unsigned(ifindex), name)) return name;
+    return "interface index " + std::to_string(ifindex);
+}
+
 int on_route(nl_msg* message, void* arg) {
     auto& state = *static_cast<ScanState*>(arg);
     nlmsghdr* header = nlmsg_hdr(message);
@@ -79,7 +87,7 @@ int on_route(nl_msg* message, void* arg) {
     if (auto routed = conflicting(state, attrs[RTA_DST], *route))
         state.result.pool_conflict = (state.family == AF_INET ? state.pool->str() : state.pool6->str()) +
                                      " overlaps the host's route " + *routed +
-                                     (oif ? " (interface index " + std::to_string(oif) + ")" : std::string());
+                                     (oif ? " (dev " + interface_name(oif) + ")" : std::string());
     return NL_OK;
 }
 

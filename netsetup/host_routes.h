@@ -13,7 +13,7 @@
 namespace nsrun::net {
 
 struct HostRoutes {
-    std::optional<std::string> pool_conflict;  // e.g. "10.201.0.0/16 overlaps the host's route 10.0.0.0/8 (dev 3)"
+    std::optional<std::string> pool_conflict;  // e.g. "10.201.0.0/16 overlaps the host's route 10.0.0.0/8 (dev eth0)"
     int uplink_ifindex = 0;                    // device of the preferred default route, 0 if none
     unsigned uplink_route_mtu = 0;             // the default route's own mtu metric, 0 if none
 };

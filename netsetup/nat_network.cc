@@ -183,7 +183,8 @@ void check_pool(const Ipv4Cidr& pool) {
     if (routes.pool_conflict) fail("--subnet " + pool.str(), *routes.pool_conflict);
 }
 
-NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log) {
+NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log,
+                              std::optional<std::string>& notice) {
     const Ipv4Cidr& pool = options.pool;
     uint64_t slots = sandbox_slots(pool);
     if (slots == 0) fail("--subnet " + pool.str(), "too small: a pool needs at least 4 addresses (/30)");
@@ -224,7 +225,7 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
         }
     }
 
-    ensure_nat_rules(NatPools{pool, pool6}, log);
+    notice = ensure_nat_rules(NatPools{pool, pool6, options.connection_limit}, log);
 
     // A random first try keeps the expected number of EEXIST retries independent of how many sandboxes run.
     uint64_t start = random_start();
@@ -262,8 +263,15 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
         add_default_route6(sandbox.get(), eth0, gateway6(), route_mtu6);
     }
     log.step("configured addresses and routes");
+    // --allow-host opens every port of the host already.
+    HostDnsTable dns;
+    if (!options.allow_host) {
+        HostResolvers resolvers = resolvers_on_host(options.name_servers);
+        if (!lease.address6) resolvers.v6.clear();
+        dns = HostDnsTable::open(lease.host_link, uint32_t(host_index), resolvers, log);
+    }
     guard.commit();
-    return NatNetwork(std::move(lease));
+    return NatNetwork(std::move(lease), std::move(dns));
 }
 
 void NatNetwork::detach() {

@@ -1,25 +1,40 @@
-// Layout (version 2):
+// Layout (version 3):
 //
-//   table inet nsrun {                                 comment "nsrun v2: ..."
+//   table inet nsrun {                                 comment "nsrun v3: ..."
 //     counter pool_10_201_0_0_16                       one per IPv4 pool
 //     counter pool6_fd6e7372756e00000000000000000000_64   one per IPv6 pool
-//     counter isolation                                used by the kIsolationRules drops below
+//     counter isolation                                used by the kIsolationRules drops and refusals below
+//     counter connection_limit_4096                    used by the kConnectionLimitRules refusals below
+//     set connections { type iface_index; size 65535; flags dynamic; }   ct count per host veth
 //     chain postrouting { type nat hook postrouting priority srcnat; policy accept;
 //       ip saddr 10.201.0.0/16 oifname != "nsr*" counter name "pool_10_201_0_0_16" masquerade
 //       ip6 saddr fd6e:7372:756e::/64 oifname != "nsr*" counter name "pool6_..." masquerade }
+//     chain dns_unmark { type filter hook input priority -20; policy accept;
+//       iifname "nsr*" meta mark set meta mark & ~0x2000 }                 only nsrun sets the DNS mark
+//     (a sandbox whose resolver is on the host: its own table inet nsrun_dns_nsrN, priority -10, owner flag,
+//      marks exactly its packets to those resolvers' port 53; see host_dns.h)
 //     chain host_isolation { type filter hook input priority filter; policy accept;
 //       iifname != "nsr*" accept                                            not from a sandbox: not ours
 //       icmp type redirect counter name "isolation" drop                    a sandbox must not steer the
 //       icmpv6 type { nd-router-advert, nd-redirect } counter ... drop      host's routes, --allow-host or not
 //       icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept      the link's own IPv6 neighbours
+//       meta nfproto ipv4 fib saddr . iif oif missing counter ... drop      no spoofed sources, silently
+//       ip6 saddr != fe80::/10 fib saddr . iif oif missing counter ... drop (link-local: see the script)
 //       ct state established,related accept                                 replies to the host, ICMP errors
-//       meta l4proto { tcp, udp } th dport 53 accept                        DNS, if the resolver is the host
+//       meta l4proto tcp ct state new add @connections { meta iif ct count over 4096 }
+//         counter name "connection_limit_4096" reject with tcp reset        the per-sandbox limit,
+//       meta l4proto != tcp ct state new add @connections { ... }           refused at once
+//         counter name "connection_limit_4096" reject with icmpx admin-prohibited
+//       meta mark & 0x2000 == 0x2000 meta mark set meta mark & ~0x2000 accept   DNS to its own resolvers
 //       iifgroup 0x6e73 accept                                              --allow-host sandboxes
-//       counter name "isolation" drop }                                     every other new connection
+//       meta l4proto tcp counter name "isolation" reject with tcp reset     every other new connection,
+//       counter name "isolation" reject with icmpx admin-prohibited }       refused at once
 //     chain sandbox_isolation { type filter hook forward priority filter; policy accept;
 //       iifname "nsr*" fib saddr . iif oif missing counter name "isolation" drop    no spoofed sources
+//       iifname "nsr*" (the two connection limit rules, as above)
 //       iifname "nsr*" oifname "nsr*" ct status dnat accept                 published ports are public
-//       iifname "nsr*" oifname "nsr*" counter name "isolation" drop }       sandboxes never reach each other
+//       iifname "nsr*" oifname "nsr*" meta l4proto tcp counter ... reject with tcp reset   sandboxes never
+//       iifname "nsr*" oifname "nsr*" counter ... reject with icmpx admin-prohibited }     reach each other
 //     chain forward_guard { type filter hook forward priority filter; policy accept;   only if nsrun turned
 //       meta nfproto ipv4 iifname != "nsr*" oifname != "nsr*" drop }                   on ip_forward
 //     chain forward_guard6 { type filter hook forward priority filter; policy accept;  only if nsrun turned
@@ -32,11 +47,28 @@
 //       oifname "nsr*" ct status dnat accept                    comment "nsrun: let connections to published ..."
 //     (comments end in " (IPv6)" for the IPv6 ones)
 //
-// Version 1 had no IPv6 and no isolation chains; a table of an older layout is replaced as a whole.
+// Version 1 had no IPv6 and no isolation chains, version 2 dropped instead of refusing, opened port 53 of the
+// host to every sandbox, checked sources only when forwarding and had no connection limit; a table of an
+// older layout is replaced as a whole.
 //
-// Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pools' counters and of
-// the isolation counter, a dump of all chains for drop-policy forward ones and, per such chain, a dump of its
-// rules for nsrun's comments; the guards' chains and rules. A named counter is the
+// Why these shapes. Refusing (a TCP reset, ICMP admin-prohibited) makes a program fail at once with
+// "connection refused" instead of hanging until its own timeout; a spoofed packet is still dropped silently,
+// since an answer would go to the address it forged. The source check comes before the conntrack accept, or a
+// forged packet matching another sandbox's connection would pass as its reply. The connection limit is keyed
+// by the host veth's index, not the source address: one count covers both families, a forged source cannot
+// spend another sandbox's allowance, and a veth name or address reused by the next sandbox does not inherit
+// the previous one's lingering entries (a new veth gets a new index). `ct count` elements whose count falls to
+// zero are collected by the kernel, so nothing is kept per sandbox. DNS to the host: which resolvers a sandbox
+// was given differs per launch (--dns), and no shared rule can know it without per-sandbox state that would
+// outlive a SIGKILLed nsrun; so a sandbox whose resolver is the host (not the common case) gets a small owned
+// table that only sets a mark, which fails closed: when its nsrun dies the table goes and the shared chain
+// refuses again. The veth's group could not say which addresses, and a mark cannot be forged from inside (the
+// kernel clears skb marks when a packet crosses namespaces; dns_unmark clears what host rules might have set).
+//
+// Checking, read-only: GETTABLE (exists; layout version in its comment), GETOBJ of the pools' counters, of
+// the isolation counter and of the connection limit's, a dump of all chains for drop-policy forward ones and,
+// per such chain, a dump of its rules for nsrun's comments; the guards' chains and rules, dns_unmark's rule.
+// A named counter is the
 // cheapest proof that the rules counting into it exist: rules have no key to look them up by (only a dump of
 // the whole chain, which grows with the pools, with expressions to parse), while an object is fetched by name
 // and its reply carries how many rules use it.
@@ -64,6 +96,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/error.h"
@@ -82,6 +115,8 @@ constexpr std::string_view kForwardGuard = "forward_guard";
 constexpr std::string_view kForwardGuard6 = "forward_guard6";
 constexpr std::string_view kHostIsolation = "host_isolation";
 constexpr std::string_view kSandboxIsolation = "sandbox_isolation";
+constexpr std::string_view kDnsUnmark = "dns_unmark";
+constexpr std::string_view kDnsUnmarkComment = "nsrun: only nsrun marks DNS to the host";
 constexpr uint8_t kFamilyIp6 = NFPROTO_IPV6;
 constexpr std::string_view kTableCommentText =
     ": NAT for nsrun sandboxes (veths nsr*); safe to delete when no nsrun runs";
@@ -128,7 +163,8 @@ private:
     UniqueFd fd_;  // closing it releases the lock
 };
 
-// The last full check that found everything in place, as "v<layout> <netns cookie> <generation> <pool> <pool6>\n"
+// The last full check that found everything in place, as
+// "v<layout> <netns cookie> <generation> <connection limit> <pool> <pool6>\n"
 // (a new layout, or new checks, must bump kNatLayoutVersion so older records stop counting). While the
 // ruleset's generation has not moved nothing in it can have changed, so a launch into the same namespace with
 // the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (3,000
@@ -137,7 +173,8 @@ private:
 // every time. pool6 is "-" for an IPv4-only launch, whose check covers less.
 std::string verified_record(uint64_t cookie, uint32_t generation, const NatPools& pools) {
     return 'v' + std::to_string(kNatLayoutVersion) + ' ' + std::to_string(cookie) + ' ' + std::to_string(generation) +
-           ' ' + pools.v4.str() + ' ' + (pools.v6 ? pools.v6->str() : "-") + '\n';
+           ' ' + std::to_string(pools.connection_limit) + ' ' + pools.v4.str() + ' ' + (pools.v6 ? pools.v6->str() : "-") +
+           '\n';
 }
 
 // A dual-stack check covers everything an IPv4-only launch needs, so that launch accepts any pool6 in the record:
@@ -260,6 +297,16 @@ bool contains(const std::vector<std::string>& list, std::string_view item) {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// Every isolation rule of this layout, with this launch's connection limit.
+bool isolation_complete(nft::Netlink& nl, const NatPools& pools) {
+    auto uses = [&](std::string_view counter) {
+        return nl.object_use(nft::kFamilyInet, kNatTable, counter, NFT_OBJECT_COUNTER).value_or(0);
+    };
+    return uses(kIsolationCounter) == kIsolationRules &&
+           uses(connection_limit_counter_name(pools.connection_limit)) == kConnectionLimitRules &&
+           contains(nl.rule_comments(nft::kFamilyInet, kNatTable, kDnsUnmark), kDnsUnmarkComment);
+}
+
 template <class T>
 void add_unique(std::vector<T>& list, const T& item) {
     if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
@@ -279,7 +326,7 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
     // added and the guards of what nsrun ever turned on. Isolation that silently lapsed would be worse than
     // the 12-30 ms a rebuild costs.
     auto rebuild = [&] {
-        missing.table = {NatTableChange::Table::replace, {pools.v4}, {}, std::nullopt};
+        missing.table = {NatTableChange::Table::replace, {pools.v4}, {}, std::nullopt, pools.connection_limit};
         if (pools.v6) missing.table.pools6.push_back(*pools.v6);
         for (const std::string& name : nl.object_names(nft::kFamilyInet, kNatTable, NFT_OBJECT_COUNTER)) {
             if (auto old = pool_from_counter_name(name)) add_unique(missing.table.pools, *old);
@@ -290,13 +337,11 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
         if (keep.ipv4 || keep.ipv6) missing.table.forward_guard = keep;
     };
     if (!table) {
-        missing.table = {NatTableChange::Table::create, {pools.v4}, {}, std::nullopt};
+        missing.table = {NatTableChange::Table::create, {pools.v4}, {}, std::nullopt, pools.connection_limit};
         if (pools.v6) missing.table.pools6.push_back(*pools.v6);
         if (missing.forwarding || missing.forwarding6) missing.table.forward_guard = {missing.forwarding, missing.forwarding6};
-    } else if (layout < kNatLayoutVersion ||
-               (layout == kNatLayoutVersion &&
-                nl.object_use(nft::kFamilyInet, kNatTable, kIsolationCounter, NFT_OBJECT_COUNTER).value_or(0) !=
-                    kIsolationRules)) {
+    } else if (layout < kNatLayoutVersion || (layout == kNatLayoutVersion && !isolation_complete(nl, pools))) {
+        // A different connection limit (another host-wide setting) is a rebuild too: it is in every such rule.
         rebuild();
     } else {
         // This layout, or a newer one (which its own nsrun maintains, keeping pool counters and the guards).
@@ -368,7 +413,18 @@ std::string describe(const Missing& missing) {
     return what;
 }
 
-void apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
+// What the user is told when nsrun turned forwarding on: the guard that came with it drops forwarding that is
+// not a sandbox's, which another tool's bridge or VPN set up later would otherwise find out the hard way.
+std::string forwarding_notice(bool ipv4, bool ipv6) {
+    std::string families = ipv4 && ipv6 ? "IPv4 and IPv6 forwarding" : ipv4 ? "IPv4 forwarding" : "IPv6 forwarding";
+    std::string chains = ipv4 && ipv6 ? "chains " + std::string(kForwardGuard) + " and " + std::string(kForwardGuard6)
+                                      : "chain " + std::string(ipv4 ? kForwardGuard : kForwardGuard6);
+    return "turned on " + families + " for the sandboxes; the host forwards nothing else (" + chains +
+           " of table inet nsrun drop it): to forward other traffic too, see README, \"IP forwarding\"";
+}
+
+// Returns the notice for the user, if it changed a forwarding switch.
+std::optional<std::string> apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
     if (!missing.table.empty()) {
         run_nft_script(nat_table_script(missing.table), "installing nftables table inet nsrun");
         log.step("nat: committed table inet nsrun (libnftables, in a helper process)");
@@ -396,11 +452,21 @@ void apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
                                    : " after setting accept_ra=2 (was 1) on " + names));
         }
     }
+    if (!missing.forwarding && !missing.forwarding6) return std::nullopt;
+    return forwarding_notice(missing.forwarding, missing.forwarding6);
 }
 
 std::string quoted(std::string_view text) { return '"' + std::string(text) + '"'; }
 
+std::string hex(uint32_t value) {
+    char text[11];
+    std::snprintf(text, sizeof text, "0x%08x", value);
+    return text;
+}
+
 }  // namespace
+
+std::string connection_limit_counter_name(uint32_t limit) { return "connection_limit_" + std::to_string(limit); }
 
 std::string nat_table_comment() {
     return "nsrun v" + std::to_string(kNatLayoutVersion) + std::string(kTableCommentText);
@@ -480,23 +546,60 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "create chain " + table + " " + std::string(kPostrouting) +
              " { type nat hook postrouting priority srcnat; policy accept; }\n";
         // Isolation, shared by every sandbox: the host end's name says "a sandbox", its interface group says
-        // "--allow-host". Both belong to the veth, so nothing here changes when sandboxes come and go.
+        // "--allow-host", its index keys the connection count. All belong to the veth, so nothing here changes
+        // when sandboxes come and go.
         s += "add counter " + table + " " + std::string(kIsolationCounter) + "\n";
+        const std::string limit_counter = connection_limit_counter_name(change.connection_limit);
+        s += "add counter " + table + " " + limit_counter + "\n";
+        s += "add set " + table + " " + std::string(kConnectionSet) +
+             " { type iface_index; size 65535; flags dynamic; }\n";
+        // A refusal the program sees at once: a reset for TCP, ICMP admin-prohibited for the rest.
+        auto refuse = [&](const std::string& chain, const std::string& match) {
+            const std::string counted = "counter name " + quoted(kIsolationCounter);
+            s += "add rule " + chain + " " + match + "meta l4proto tcp " + counted + " reject with tcp reset\n";
+            s += "add rule " + chain + " " + match + counted + " reject with icmpx admin-prohibited\n";
+        };
+        // Rules see packets from a sandbox only (`from`): new connections over its limit are refused.
+        auto limit = [&](const std::string& chain, const std::string& from) {
+            const std::string counted = "ct state new add @" + std::string(kConnectionSet) +
+                                        " { meta iif ct count over " + std::to_string(change.connection_limit) +
+                                        " } counter name " + quoted(limit_counter);
+            s += "add rule " + chain + " " + from + "meta l4proto tcp " + counted + " reject with tcp reset\n";
+            s += "add rule " + chain + " " + from + "meta l4proto != tcp " + counted +
+                 " reject with icmpx admin-prohibited\n";
+        };
+        const std::string hex_mark = hex(kHostDnsMark), hex_unmark = hex(~kHostDnsMark);
+        const std::string unmark = table + " " + std::string(kDnsUnmark);
+        s += "create chain " + unmark + " { type filter hook input priority " +
+             std::to_string(kHostDnsMarkPriority - 10) + "; policy accept; }\n";
+        s += "add rule " + unmark + " iifname " + veths + " meta mark set meta mark & " + hex_unmark + " comment " +
+             quoted(kDnsUnmarkComment) + "\n";
         const std::string input = table + " " + std::string(kHostIsolation);
         s += "create chain " + input + " { type filter hook input priority filter; policy accept; }\n";
         s += "add rule " + input + " iifname != " + veths + " accept\n";
         s += "add rule " + input + " icmp type redirect" + isolated;
         s += "add rule " + input + " icmpv6 type { nd-router-advert, nd-redirect }" + isolated;
         s += "add rule " + input + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+        // Link-local sources are exempt: the host end has no fe80::/64 route, and an answer to one can only go
+        // back out of the link it came in on, to the sandbox that sent it.
+        s += "add rule " + input + " meta nfproto ipv4 fib saddr . iif oif missing" + isolated;
+        s += "add rule " + input + " ip6 saddr != fe80::/10 fib saddr . iif oif missing" + isolated;
+        // After the source check: a forged packet that matches another sandbox's connection is no reply.
         s += "add rule " + input + " ct state established,related accept\n";
-        s += "add rule " + input + " meta l4proto { tcp, udp } th dport 53 accept\n";
+        limit(input, "");
+        // DNS to a resolver of the sandbox's own, marked by its table (host_dns.h); the mark goes again, so no
+        // socket of the host's inherits it (tcp_fwmark_accept).
+        s += "add rule " + input + " meta mark & " + hex_mark + " == " + hex_mark + " meta mark set meta mark & " +
+             hex_unmark + " accept\n";
         s += "add rule " + input + " meta iifgroup " + std::to_string(kAllowHostGroup) + " accept\n";
-        s += "add rule " + input + isolated;
+        refuse(input, "");
         const std::string forward = table + " " + std::string(kSandboxIsolation);
+        const std::string from_sandbox = "iifname " + veths + " ";
         s += "create chain " + forward + " { type filter hook forward priority filter; policy accept; }\n";
         s += "add rule " + forward + " iifname " + veths + " fib saddr . iif oif missing" + isolated;
+        limit(forward, from_sandbox);
         s += "add rule " + forward + " iifname " + veths + " oifname " + veths + " ct status dnat accept\n";
-        s += "add rule " + forward + " iifname " + veths + " oifname " + veths + isolated;
+        refuse(forward, from_sandbox + "oifname " + veths + " ");
     }
     // The counter may be left over without its rule (someone flushed the chain): add-delete-create makes a
     // fresh one in either case, while a counter that a racing installer's rule already uses refuses the
@@ -534,31 +637,34 @@ bool is_iptables_chain(uint8_t family, std::string_view table, std::string_view 
            (table == "filter" || table == "mangle" || table == "security");
 }
 
-void ensure_nat_rules(const NatPools& pools, StepLog& log) {
+std::optional<std::string> ensure_nat_rules(const NatPools& pools, StepLog& log) {
     nft::Netlink nl;
     std::optional<uint64_t> cookie = nl.netns_cookie();
     const std::string what = pools.v4.str() + (pools.v6 ? " and " + pools.v6->str() : std::string());
     if (cookie && ip_forward_on() && (!pools.v6 || ipv6_forwarding_on()) && is_verified(*cookie, nl.generation(), pools)) {
         if (log.enabled()) log.step("nat: rules for " + what + " in place (ruleset unchanged since checked)");
-        return;
+        return std::nullopt;
     }
     if (!observe(nl, pools, cookie).any()) {
         if (log.enabled()) log.step("nat: rules for " + what + " in place");
-        return;
+        return std::nullopt;
     }
     log.step("nat: rules incomplete, waiting for " + std::string(kLockFile));
     FileLock lock;
     log.step("nat: took the lock");
     // A transaction that fails changes nothing, and the most likely cause is the host's firewall changing
     // between observing and writing (Docker restarting recreates its chains): observe again and retry.
+    // Forwarding is switched only after the transaction that installs its guard succeeded, so a notice from an
+    // attempt that failed later still stands.
+    std::optional<std::string> notice;
     for (int attempt = 1;; ++attempt) {
         Missing missing = observe(nl, pools, cookie);
-        if (!missing.any()) return;
+        if (!missing.any()) return notice;
         if (attempt > kAttempts)
             fail("setting up NAT for " + what, "still missing after installing: " + describe(missing));
         log.step("nat: adding " + describe(missing));
         try {
-            apply(nl, missing, log);
+            if (auto said = apply(nl, missing, log)) notice = said;
         } catch (const Error&) {
             if (attempt == kAttempts) throw;
             log.step("nat: that failed; observing again");

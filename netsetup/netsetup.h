@@ -17,6 +17,7 @@
 #include "base/ip_address.h"
 #include "base/ipv6_address.h"
 #include "base/step_log.h"
+#include "netsetup/host_dns.h"
 #include "netsetup/network_options.h"
 
 namespace nsrun::net {
@@ -26,6 +27,10 @@ inline constexpr const char* kDefaultPool = "10.201.0.0/16";
 // A ULA /64 whose 40-bit global ID spells "nsrun" (6e 73 72 75 6e). A sandbox's IPv6 address is this pool's
 // address N, where N is its IPv4 address's offset in kDefaultPool: nsr<N> owns both.
 inline constexpr const char* kDefaultPool6 = "fd6e:7372:756e::/64";
+// Connections one sandbox may hold open at once (its conntrack entries on the host; closed TCP ones do not
+// count): enough for browsers, crawlers and parallel builds, and a small share of the host's table
+// (nf_conntrack_max), which every sandbox and the host itself share. `connections =` in the config file.
+inline constexpr uint32_t kDefaultConnectionLimit = 4096;
 
 struct NatOptions {
     Ipv4Cidr pool;
@@ -37,6 +42,10 @@ struct NatOptions {
     // What needs the sandbox's IPv6 (e.g. "--dns 2001:db8::53"): where the host has none, the launch fails
     // rather than going IPv4 only.
     std::optional<std::string> ipv6_needed_by = std::nullopt;
+    // The name servers of the sandbox's resolv.conf: port 53 of the host opens to those that are the host's.
+    std::vector<std::string> name_servers = {};
+    // Host-wide (it lives in the shared table): connections one sandbox may hold at once.
+    uint32_t connection_limit = kDefaultConnectionLimit;
 };
 
 struct NatLease {
@@ -61,7 +70,11 @@ class NatNetwork {
 public:
     // Sets up the network of the sandbox whose network namespace is that of process `pid` (`pidfd` refers to the
     // same process), from the calling thread's network namespace (the host). On failure nothing it made remains.
-    static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log);
+    // `notice` is set, the moment it happens, when the launch changed a host setting that the user must hear
+    // about (it turned forwarding on, with the guard that drops other forwarding): also when a later step
+    // fails and this throws, since the change stays.
+    static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log,
+                             std::optional<std::string>& notice);
 
     const NatLease& lease() const noexcept { return lease_; }
 
@@ -70,8 +83,9 @@ public:
     void detach();
 
 private:
-    explicit NatNetwork(NatLease lease) : lease_(std::move(lease)) {}
+    NatNetwork(NatLease lease, HostDnsTable dns) : lease_(std::move(lease)), dns_(std::move(dns)) {}
     NatLease lease_;
+    HostDnsTable dns_;  // only when a resolver of the sandbox's is the host
 };
 
 // The sandbox's /etc/resolv.conf, from the host's and the --dns servers. nullopt: the host's file works inside
@@ -81,6 +95,8 @@ struct ResolverFiles {
     std::optional<std::string> systemd_resolv_conf;    // /run/systemd/resolve/resolv.conf (resolved's upstreams)
 };
 std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const std::vector<NameServer>& dns_servers);
+// The nameserver addresses of a resolv.conf, in order.
+std::vector<std::string> resolv_conf_servers(const std::string& text);
 ResolverFiles read_host_resolver_files();
 
 }  // namespace nsrun::net

@@ -112,16 +112,29 @@ Expr ct_load(uint32_t key) {
     return e;
 }
 
-Expr bitwise_and(uint32_t mask) {
-    const uint32_t zero = 0;
+namespace {
+// register 1 = (register 1 & mask) ^ xor_bits, the one boolean form the kernel's bitwise takes.
+Expr bitwise_mask_xor(uint32_t mask, uint32_t xor_bits) {
     Expr e = make("bitwise");
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
     nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, sizeof mask);
     nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
-    nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
+    nftnl_expr_set(e.get(), NFTNL_EXPR_BITWISE_XOR, &xor_bits, sizeof xor_bits);
     return e;
 }
+}  // namespace
+
+Expr bitwise_or(uint32_t bits) { return bitwise_mask_xor(~bits, bits); }
+
+Expr meta_store(uint32_t key) {
+    Expr e = make("meta");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_SREG, NFT_REG_1);
+    return e;
+}
+
+Expr bitwise_and(uint32_t mask) { return bitwise_mask_xor(mask, 0); }
 
 Expr xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info) {
     Expr e = make("match");

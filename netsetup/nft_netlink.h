@@ -62,6 +62,8 @@ Expr meta_load(uint32_t key);  // into register 1
 Expr cmp(uint32_t op, std::span<const uint8_t> value);  // register 1 against value
 Expr ct_load(uint32_t key);  // into register 1
 Expr bitwise_and(uint32_t mask);  // register 1 &= mask (4 bytes, host order)
+Expr bitwise_or(uint32_t bits);   // register 1 |= bits (4 bytes, host order)
+Expr meta_store(uint32_t key);    // the meta key (e.g. NFT_META_MARK) = register 1
 Expr xt_match(std::string_view name, uint32_t revision, std::span<const uint8_t> info);
 Expr accept();
 Expr drop();

@@ -103,6 +103,8 @@ std::optional<std::string> sandbox_resolv_conf(const ResolverFiles& host, const 
     fail("dns", what + ", which the sandbox cannot reach; pass --dns=IP (a server the host can reach)");
 }
 
+std::vector<std::string> resolv_conf_servers(const std::string& text) { return parse(text).nameservers; }
+
 ResolverFiles read_host_resolver_files() {
     ResolverFiles files;
     files.etc_resolv_conf = read_file(kEtcResolvConf).value_or("");

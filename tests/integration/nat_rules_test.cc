@@ -480,6 +480,27 @@ TEST_F(NatRulesTest, SteadyStateCallTime) {
     });
 }
 
+TEST_F(NatRulesTest, AnotherConnectionLimitRebuildsTheTableOnceWithIt) {
+    ns_.run([] {
+        ensure(kPool);
+        ASSERT_THAT(ruleset(), HasSubstr("ct count over 4096 }"));
+        nsrun::StepLog quiet(false);
+        const nsrun::net::NatPools limited{kPool, std::nullopt, 64};
+        uint64_t loads = nsrun::net::NftLibrary::loads();
+        nsrun::net::ensure_nat_rules(limited, quiet);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1) << "one rebuild";
+        std::string rules = ruleset();
+        EXPECT_EQ(count(rules, "ct count over 64 }"), 4u) << rules;
+        EXPECT_THAT(rules, HasSubstr("counter connection_limit_64 {"));
+        EXPECT_THAT(rules, Not(HasSubstr("4096")));
+        EXPECT_THAT(rules, HasSubstr("203.0.113.0/24")) << "the rebuild keeps the pools";
+        ::unlink("/run/nsrun/nat.verified");  // a full check, not the record, must find it complete
+        nsrun::net::ensure_nat_rules(limited, quiet);
+        EXPECT_EQ(nsrun::net::NftLibrary::loads(), loads + 1) << "and then it is in place";
+        EXPECT_EQ(ruleset(), rules);
+    });
+}
+
 // ---- Dual-stack: the IPv6 pool, IPv6 forwarding and ip6/inet drop-policy chains ----
 
 const nsrun::net::NatPools kDualStack{kPool, *nsrun::Ipv6Cidr::parse("2001:db8:6e73::/64")};

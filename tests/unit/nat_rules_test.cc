@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ TEST(NatRules, ForeignCounterNamesAreNotPools) {
 
 TEST(NatRules, TableCommentSaysWhatItIsAndThatItMayGo) {
     std::string comment = nat_table_comment();
-    EXPECT_THAT(comment, StartsWith("nsrun v2: "));
+    EXPECT_THAT(comment, StartsWith("nsrun v3: "));
     EXPECT_THAT(comment, HasSubstr("safe to delete when no nsrun runs"));
     EXPECT_LE(comment.size(), 127u);  // nft's limit for comments
     EXPECT_EQ(nat_layout_version(comment), kNatLayoutVersion);
@@ -104,27 +105,91 @@ TEST(NatRules, CreateScriptHasIsolationBeforeThePools) {
               "add table inet nsrun { comment \"" + nat_table_comment() + "\"; }\n"
               "create chain inet nsrun postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
               "add counter inet nsrun isolation\n"
+              "add counter inet nsrun connection_limit_4096\n"
+              "add set inet nsrun connections { type iface_index; size 65535; flags dynamic; }\n"
+              "create chain inet nsrun dns_unmark { type filter hook input priority -20; policy accept; }\n"
+              "add rule inet nsrun dns_unmark iifname \"nsr*\" meta mark set meta mark & 0xffffdfff comment "
+              "\"nsrun: only nsrun marks DNS to the host\"\n"
               "create chain inet nsrun host_isolation { type filter hook input priority filter; policy accept; }\n"
               "add rule inet nsrun host_isolation iifname != \"nsr*\" accept\n"
               "add rule inet nsrun host_isolation icmp type redirect counter name \"isolation\" drop\n"
               "add rule inet nsrun host_isolation icmpv6 type { nd-router-advert, nd-redirect } counter name "
               "\"isolation\" drop\n"
               "add rule inet nsrun host_isolation icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
+              "add rule inet nsrun host_isolation meta nfproto ipv4 fib saddr . iif oif missing counter name "
+              "\"isolation\" drop\n"
+              "add rule inet nsrun host_isolation ip6 saddr != fe80::/10 fib saddr . iif oif missing counter name "
+              "\"isolation\" drop\n"
               "add rule inet nsrun host_isolation ct state established,related accept\n"
-              "add rule inet nsrun host_isolation meta l4proto { tcp, udp } th dport 53 accept\n"
+              "add rule inet nsrun host_isolation meta l4proto tcp ct state new add @connections { meta iif ct count "
+              "over 4096 } counter name \"connection_limit_4096\" reject with tcp reset\n"
+              "add rule inet nsrun host_isolation meta l4proto != tcp ct state new add @connections { meta iif ct "
+              "count over 4096 } counter name \"connection_limit_4096\" reject with icmpx admin-prohibited\n"
+              "add rule inet nsrun host_isolation meta mark & 0x00002000 == 0x00002000 meta mark set meta mark & "
+              "0xffffdfff accept\n"
               "add rule inet nsrun host_isolation meta iifgroup 28275 accept\n"
-              "add rule inet nsrun host_isolation counter name \"isolation\" drop\n"
+              "add rule inet nsrun host_isolation meta l4proto tcp counter name \"isolation\" reject with tcp reset\n"
+              "add rule inet nsrun host_isolation counter name \"isolation\" reject with icmpx admin-prohibited\n"
               "create chain inet nsrun sandbox_isolation { type filter hook forward priority filter; policy accept; }\n"
               "add rule inet nsrun sandbox_isolation iifname \"nsr*\" fib saddr . iif oif missing counter name "
               "\"isolation\" drop\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" meta l4proto tcp ct state new add @connections "
+              "{ meta iif ct count over 4096 } counter name \"connection_limit_4096\" reject with tcp reset\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" meta l4proto != tcp ct state new add "
+              "@connections { meta iif ct count over 4096 } counter name \"connection_limit_4096\" reject with icmpx "
+              "admin-prohibited\n"
               "add rule inet nsrun sandbox_isolation iifname \"nsr*\" oifname \"nsr*\" ct status dnat accept\n"
+              "add rule inet nsrun sandbox_isolation iifname \"nsr*\" oifname \"nsr*\" meta l4proto tcp counter name "
+              "\"isolation\" reject with tcp reset\n"
               "add rule inet nsrun sandbox_isolation iifname \"nsr*\" oifname \"nsr*\" counter name \"isolation\" "
-              "drop\n"
+              "reject with icmpx admin-prohibited\n"
               "add counter inet nsrun pool_203_0_113_0_24\n"
               "delete counter inet nsrun pool_203_0_113_0_24\n"
               "create counter inet nsrun pool_203_0_113_0_24\n"
               "add rule inet nsrun postrouting ip saddr 203.0.113.0/24 oifname != \"nsr*\" counter name "
               "\"pool_203_0_113_0_24\" masquerade\n");
+}
+
+TEST(NatRules, ConnectionLimitComesFromTheChangeAndNamesItsCounter) {
+    NatTableChange change{NatTableChange::Table::replace, {cidr("203.0.113.0/24")}, {}, std::nullopt, 7};
+    std::string script = nat_table_script(change);
+    EXPECT_EQ(connection_limit_counter_name(7), "connection_limit_7");
+    EXPECT_THAT(script, HasSubstr("add counter inet nsrun connection_limit_7\n"));
+    EXPECT_THAT(script, testing::Not(HasSubstr("4096")));
+    size_t uses = 0, limits = 0;
+    for (size_t at = script.find("counter name \"connection_limit_7\""); at != std::string::npos;
+         at = script.find("counter name \"connection_limit_7\"", at + 1))
+        ++uses;
+    for (size_t at = script.find("ct count over 7 }"); at != std::string::npos; at = script.find("ct count over 7 }", at + 1))
+        ++limits;
+    EXPECT_EQ(uses, kConnectionLimitRules);
+    EXPECT_EQ(limits, kConnectionLimitRules);
+    // Over the limit a connection is refused, never dropped into a timeout.
+    for (size_t at = script.find("ct count over"); at != std::string::npos; at = script.find("ct count over", at + 1)) {
+        std::string rule = script.substr(at, script.find('\n', at) - at);
+        EXPECT_THAT(rule, testing::AnyOf(testing::EndsWith("reject with tcp reset"),
+                                         testing::EndsWith("reject with icmpx admin-prohibited")));
+    }
+}
+
+TEST(NatRules, SandboxesAreRefusedAndOnlySpoofedPacketsDropped) {
+    NatTableChange change{NatTableChange::Table::create, {cidr("203.0.113.0/24")}, {}, std::nullopt};
+    std::string script = nat_table_script(change);
+    std::istringstream lines(script);
+    std::string line;
+    int spoof_checks = 0;
+    while (std::getline(lines, line)) {
+        bool isolation = line.find("host_isolation ") != std::string::npos ||
+                         line.find("sandbox_isolation ") != std::string::npos;
+        if (!isolation || !line.ends_with(" drop")) continue;
+        // What drops silently: forged sources (an answer would go to whom they name) and the ICMP that steers
+        // the host's routes.
+        bool spoofed = line.find("fib saddr . iif oif missing") != std::string::npos;
+        spoof_checks += spoofed;
+        EXPECT_TRUE(spoofed || line.find("icmp") != std::string::npos) << line;
+    }
+    EXPECT_EQ(spoof_checks, 3) << "on input (IPv4, IPv6) and on forward (both)";
+    EXPECT_THAT(script, testing::Not(HasSubstr("th dport 53"))) << "port 53 is no longer open to every sandbox";
 }
 
 TEST(NatRules, IsolationCounterCountsEveryIsolationDrop) {

@@ -43,6 +43,20 @@ std::string error_of(std::vector<std::string> args, const FakeHost& host = {}) {
     return "no error";
 }
 
+TEST(Options, ConnectionLimitIsTheConfigFilesHostWideSetting) {
+    EXPECT_EQ(parse({"--net=nat", "true"}).options.connections, net::kDefaultConnectionLimit);
+    FakeHost host;
+    host.files["/etc/nsrun/nsrun.conf"] = "subnet = 10.9.0.0/16\nconnections = 64  # per sandbox\n";
+    EXPECT_EQ(parse({"--net=nat", "true"}, host).options.connections, 64u);
+    host.env["NSRUN_CONFIG"] = "/other.conf";
+    host.files["/other.conf"] = "connections = 7\n";
+    EXPECT_EQ(parse({"--net=nat", "true"}, host).options.connections, 7u);
+    for (const char* bad : {"0", "-1", "lots", "", "16777217"}) {
+        host.files["/other.conf"] = std::string("connections = ") + bad + "\n";
+        EXPECT_THAT(error_of({"--net=nat", "true"}, host), HasSubstr("/other.conf: connections")) << bad;
+    }
+}
+
 TEST(Options, DefaultsToNoNetwork) {
     auto result = parse({"true"});
     EXPECT_EQ(result.action, ParseResult::Action::run);
