@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "netsetup/netsetup.h"
+#include "runtime/seccomp_filter.h"
 
 namespace nsrun::cli {
 namespace {
@@ -259,6 +260,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         ->allow_extra_args(false);
     app.add_option("--seccomp", options.seccomp, "default (the built-in profile), off, or a profile FILE")
         ->type_name("PROFILE");
+    bool print_seccomp_profile = false;
+    app.add_flag("--print-seccomp-profile", print_seccomp_profile,
+                 "Print the built-in seccomp profile as JSON (Docker's and podman's format) and exit");
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -274,6 +278,11 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (version) {
         result.action = ParseResult::Action::print_version;
         result.text = std::string("nsrun ") + NSRUN_VERSION + "\n";
+        return result;
+    }
+    if (print_seccomp_profile) {
+        result.action = ParseResult::Action::print_seccomp_profile;
+        result.text = runtime::SeccompFilter::default_profile_json();
         return result;
     }
 
