@@ -76,21 +76,14 @@ std::string member_pointer(const std::string& parent, std::string_view key) {
 
 class Document {
 public:
-    Document(std::string_view text, std::string_view origin) : text_(text), doing_("--seccomp " + std::string(origin)) {}
+    Document(std::string_view text, std::string_view origin) : text_(text), doing_("--seccomp " + std::string(origin)) {
+        for (size_t i = 0; i < text.size(); ++i)
+            if (text[i] == '\n') line_ends_.push_back(i);
+    }
 
     // "LINE:COLUMN" of a byte offset, both from 1; the column counts characters (UTF-8 sequences).
     std::string where(size_t offset) const {
-        offset = std::min(offset, text_.size());
-        size_t line = 1, column = 1;
-        for (size_t i = 0; i < offset; ++i) {
-            auto c = static_cast<unsigned char>(text_[i]);
-            if (c == '\n') {
-                ++line;
-                column = 1;
-            } else if ((c & 0xC0) != 0x80) {
-                ++column;
-            }
-        }
+        auto [line, column] = line_column_at(offset);
         return std::to_string(line) + ":" + std::to_string(column);
     }
     [[noreturn]] void error_at(size_t offset, const std::string& why) const { fail(doing_, where(offset) + ": " + why); }
@@ -98,16 +91,29 @@ public:
         auto it = positions_.find(pointer);
         error_at(it == positions_.end() ? 0 : it->second, why);
     }
-    std::pair<int, int> line_column(const std::string& pointer) const {
-        std::string at = where(positions_.at(pointer));
-        size_t colon = at.find(':');
-        return {std::stoi(at.substr(0, colon)), std::stoi(at.substr(colon + 1))};
-    }
+    std::pair<int, int> line_column(const std::string& pointer) const { return line_column_at(positions_.at(pointer)); }
 
     std::string_view text_;
     std::string doing_;
     json root_;
     std::unordered_map<std::string, size_t> positions_;
+
+private:
+    // Rules come in the order of the text: counting on from the last answer keeps a one-line profile linear.
+    std::pair<int, int> line_column_at(size_t offset) const {
+        offset = std::min(offset, text_.size());
+        size_t line = size_t(std::lower_bound(line_ends_.begin(), line_ends_.end(), offset) - line_ends_.begin());
+        size_t line_start = line ? line_ends_[line - 1] + 1 : 0;
+        if (last_.line != line || last_.offset > offset) last_ = {line, line_start, 1};
+        for (size_t i = last_.offset; i < offset; ++i) last_.column += (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80;
+        last_.offset = offset;
+        return {int(line + 1), int(last_.column)};
+    }
+
+    std::vector<size_t> line_ends_;  // offsets of the '\n's
+    struct {
+        size_t line, offset, column;
+    } mutable last_{0, 0, 1};
 };
 
 class Builder final : public nlohmann::json_sax<json> {
