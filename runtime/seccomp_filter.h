@@ -1,6 +1,6 @@
 // The program's seccomp filter. It is compiled in the parent, before clone() (libseccomp allocates); the child
 // only installs the ready BPF program, right before execve. docs/seccomp-profile.md describes the built-in
-// profile and the format of profile files.
+// profile and the two formats of profile files (nsrun's own, and the container world's JSON).
 #pragma once
 
 #include <linux/filter.h>
@@ -64,6 +64,7 @@ private:
 };
 
 // --seccomp=VALUE: "default", "off", or the path of a profile file (write "./default" for a file named so).
+// `conditions` decide a JSON profile's includes/excludes.
 SeccompFilter seccomp_from_option(std::string_view value, const ProfileConditions& conditions = {});
 
 }  // namespace nsrun::runtime
