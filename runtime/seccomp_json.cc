@@ -86,7 +86,9 @@ public:
         auto [line, column] = line_column_at(offset);
         return std::to_string(line) + ":" + std::to_string(column);
     }
-    [[noreturn]] void error_at(size_t offset, const std::string& why) const { fail(doing_, where(offset) + ": " + why); }
+    [[noreturn]] void error_at(size_t offset, const std::string& why) const {
+        fail(doing_, where(offset) + ": " + why);
+    }
     [[noreturn]] void error(const std::string& pointer, const std::string& why) const {
         auto it = positions_.find(pointer);
         error_at(it == positions_.end() ? 0 : it->second, why);
@@ -105,7 +107,8 @@ private:
         size_t line = size_t(std::lower_bound(line_ends_.begin(), line_ends_.end(), offset) - line_ends_.begin());
         size_t line_start = line ? line_ends_[line - 1] + 1 : 0;
         if (last_.line != line || last_.offset > offset) last_ = {line, line_start, 1};
-        for (size_t i = last_.offset; i < offset; ++i) last_.column += (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80;
+        for (size_t i = last_.offset; i < offset; ++i)
+            last_.column += (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80;
         last_.offset = offset;
         return {int(line + 1), int(last_.column)};
     }
@@ -162,7 +165,8 @@ private:
     size_t token_start() {
         size_t i = prev_end_;
         if (i == 0 && doc_.text_.starts_with("\xEF\xBB\xBF")) i = 3;
-        while (i < doc_.text_.size() && std::string_view(" \t\n\r,:").find(doc_.text_[i]) != std::string_view::npos) ++i;
+        constexpr std::string_view kBetween = " \t\n\r,:";
+        while (i < doc_.text_.size() && kBetween.find(doc_.text_[i]) != std::string_view::npos) ++i;
         prev_end_ = size_t(*read_to_ - doc_.text_.data());
         return i;
     }
@@ -373,7 +377,8 @@ bool holds(const Node& condition, const Target& target, bool all) {
     }
     if (auto min_kernel = condition.member("minKernel")) {
         auto version = kernel_version(min_kernel->string());
-        if (!version) min_kernel->error("expected a kernel version such as \"4.8\", not " + shown_string(min_kernel->string()));
+        if (!version)
+            min_kernel->error("expected a kernel version such as \"4.8\", not " + shown_string(min_kernel->string()));
         count(target.kernel >= *version);
     }
     return all ? matched_all : matched_any;
@@ -381,7 +386,8 @@ bool holds(const Node& condition, const Target& target, bool all) {
 
 bool is_syscall_name(std::string_view name) {
     return !name.empty() && name.size() <= 64 &&
-           std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 std::vector<std::vector<scmp_arg_cmp>> read_conditions(const std::optional<Node>& args) {
@@ -398,7 +404,8 @@ std::vector<std::vector<scmp_arg_cmp>> read_conditions(const std::optional<Node>
             auto it = std::find_if(std::begin(kOperators), std::end(kOperators),
                                    [&](const OperatorName& o) { return o.name == op_name; });
             if (it == std::end(kOperators))
-                op.error("unknown operator " + shown_string(op_name) + " (SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE, _MASKED_EQ)");
+                op.error("unknown operator " + shown_string(op_name) +
+                         " (SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE, _MASKED_EQ)");
             cmp.op = it->op;
             cmp.datum_a = arg.required("value").number();
             auto two = arg.member("valueTwo");
@@ -417,7 +424,8 @@ std::vector<std::vector<scmp_arg_cmp>> read_conditions(const std::optional<Node>
     return split;
 }
 
-void check_architectures(const Node& top) {
+// Members nsrun does not use still have to have their form.
+void check_other_members(const Node& top) {
     if (auto arches = top.member("architectures")) arches->strings();
     if (auto map = top.member("archMap")) {
         for (const Node& entry : map->elements()) {
@@ -460,7 +468,7 @@ Profile parse_json_profile(std::string_view text, std::string_view origin, const
 
     Profile profile;
     profile.default_action = read_action(top.required("defaultAction"), top.member("defaultErrnoRet"));
-    check_architectures(top);
+    check_other_members(top);
 
     std::vector<std::string> unknown;
     if (auto syscalls = top.member("syscalls")) {
