@@ -2,30 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace nsrun::cli {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at text[i] (RFC 3629: no overlongs, no surrogates, at most
-// U+10FFFF), or 0.
-size_t utf8_sequence(std::string_view text, size_t i) {
-    auto byte = [&](size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
-    auto continuation = [&](size_t k) { return (byte(k) & 0xC0) == 0x80; };
-    unsigned b0 = byte(0);
-    if (b0 < 0x80) return 1;
-    if (b0 >= 0xC2 && b0 <= 0xDF) return continuation(1) ? 2 : 0;
-    if (b0 >= 0xE0 && b0 <= 0xEF) {
-        unsigned b1 = byte(1);
-        if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 > 0x9F)) return 0;
-        return continuation(1) && continuation(2) ? 3 : 0;
-    }
-    if (b0 >= 0xF0 && b0 <= 0xF4) {
-        unsigned b1 = byte(1);
-        if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F)) return 0;
-        return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
-    }
-    return 0;
-}
+using ordered_json = nlohmann::ordered_json;
 
 std::string hex_escape(unsigned char c, const char* format) {
     char buf[8];
@@ -33,10 +15,26 @@ std::string hex_escape(unsigned char c, const char* format) {
     return buf;
 }
 
-std::string json_array(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
-    return out + "]";
+// The fields of one sandbox, in the order they are printed.
+ordered_json sandbox_json(const SandboxRecord& r) {
+    return {{"name", r.name},           {"pid", r.nsrun_pid}, {"init_pid", r.init_pid},
+            {"addresses", r.addresses}, {"ports", r.ports},   {"command", r.command}};
+}
+
+// nlohmann's text for the values, laid out on one line with ", " and ": " as `nsrun list --json` has always
+// printed. Bytes that are not valid UTF-8 (an argument may be anything) become U+FFFD.
+std::string one_line(const ordered_json& value) {
+    if (!value.is_object() && !value.is_array())
+        return value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+    std::string out = value.is_object() ? "{" : "[";
+    const char* separator = "";
+    for (auto it = value.begin(); it != value.end(); ++it) {
+        out += separator;
+        if (value.is_object()) out += ordered_json(it.key()).dump() + ": ";
+        out += one_line(*it);
+        separator = ", ";
+    }
+    return out + (value.is_object() ? "}" : "]");
 }
 
 std::string joined(const std::vector<std::string>& items, const char* separator) {
@@ -56,37 +54,9 @@ std::string printable(std::string_view text) {
 
 }  // namespace
 
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (size_t i = 0; i < text.size();) {
-        auto c = static_cast<unsigned char>(text[i]);
-        size_t length = utf8_sequence(text, i);
-        if (length == 0) {
-            out += "\\ufffd";
-            ++i;
-            continue;
-        }
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c == 0x7F) out += hex_escape(c, "\\u%04x");
-        else out.append(text.substr(i, length));
-        i += length;
-    }
-    return out + "\"";
-}
-
 std::string sandboxes_json(const std::vector<SandboxRecord>& sandboxes) {
     std::string out = "[";
-    for (size_t i = 0; i < sandboxes.size(); ++i) {
-        const SandboxRecord& r = sandboxes[i];
-        out += i ? ",\n " : "\n ";
-        out += "{\"name\": " + json_string(r.name) + ", \"pid\": " + std::to_string(r.nsrun_pid) +
-               ", \"init_pid\": " + std::to_string(r.init_pid) + ", \"addresses\": " + json_array(r.addresses) +
-               ", \"ports\": " + json_array(r.ports) + ", \"command\": " + json_array(r.command) + "}";
-    }
+    for (size_t i = 0; i < sandboxes.size(); ++i) out += (i ? ",\n " : "\n ") + one_line(sandbox_json(sandboxes[i]));
     return out + (sandboxes.empty() ? "]\n" : "\n]\n");
 }
 

@@ -9,12 +9,9 @@
 
 namespace nsrun::cli {
 
-// A JSON string literal, quotes included. Bytes that are not valid UTF-8 (an argument may be anything)
-// become U+FFFD, so the output is always valid JSON.
-std::string json_string(std::string_view text);
-
 // [{"name": ..., "pid": ..., "init_pid": ..., "addresses": [...], "ports": [...], "command": [...]}, ...]
-// followed by a newline; "[]\n" when none.
+// followed by a newline; "[]\n" when none. One sandbox a line. Written with nlohmann-json: bytes that are not
+// valid UTF-8 (an argument may be anything) become U+FFFD, so the output is always valid JSON.
 std::string sandboxes_json(const std::vector<SandboxRecord>& sandboxes);
 
 // Columns NAME, PID (nsrun's), ADDRESSES, PORTS, COMMAND; "-" for an empty cell. Control characters in cells

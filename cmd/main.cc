@@ -89,7 +89,8 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     spec.env = program_environment(options, spec.identity);
     if (options.net == NetMode::nat || !options.dns.empty())
         spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
-    if (!options.net_only) spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp);
+    // A JSON profile's includes/excludes are decided by the capabilities the program keeps.
+    if (!options.net_only) spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp, {spec.capabilities, {}});
     if (options.net_only) {
         // The host identity and view: whatever the defaults above isolate is left out (runtime/net_only.h).
         spec.net_only = true;
@@ -133,6 +134,7 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
     if (options.rate) nsrun::net::check_rate(*options.rate);
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
+    for (const std::string& note : spec.seccomp.notes()) log.step(note);
     // Before the clone, so that a name in use changes nothing; released after the sandbox (declared first).
     std::optional<nsrun::cli::NameClaim> name;
     if (options.name) {

@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "netsetup/netsetup.h"
+#include "runtime/seccomp_filter.h"
 
 namespace nsrun::cli {
 namespace {
@@ -295,6 +296,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     app.add_flag("--net-only", options.net_only,
                  "Isolate only the network, as ip netns exec: the program is TRUSTED, runs as you with every "
                  "capability, no seccomp, in the host's processes and files (for a service such as sshd)");
+    bool print_seccomp_profile = false;
+    app.add_flag("--print-seccomp-profile", print_seccomp_profile,
+                 "Print the built-in seccomp profile as JSON (Docker's and podman's format) and exit");
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
@@ -310,6 +314,11 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (version) {
         result.action = ParseResult::Action::print_version;
         result.text = std::string("nsrun ") + NSRUN_VERSION + "\n";
+        return result;
+    }
+    if (print_seccomp_profile) {
+        result.action = ParseResult::Action::print_seccomp_profile;
+        result.text = runtime::SeccompFilter::default_profile_json();
         return result;
     }
 

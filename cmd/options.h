@@ -60,9 +60,9 @@ struct Options {
 };
 
 struct ParseResult {
-    enum class Action { run, print_help, print_version, list, exec } action = Action::run;
+    enum class Action { run, print_help, print_version, list, exec, print_seccomp_profile } action = Action::run;
     Options options;
-    std::string text;   // for print_help / print_version
+    std::string text;   // for print_help / print_version / print_seccomp_profile
     bool json = false;  // list --json
     std::string target; // exec: the name of the running sandbox to join
 };

@@ -21,6 +21,8 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "runtime/seccomp_json.h"
+#include "runtime/seccomp_rules.h"
 
 #if !defined(__x86_64__)
 #error "nsrun's seccomp filters cover x86-64, i386 and x32 only"
@@ -31,6 +33,7 @@ namespace nsrun::runtime {
 struct SeccompFilter::Program {
     std::vector<sock_filter> insns;
     sock_fprog fprog{};
+    std::vector<std::string> notes;
 };
 
 namespace {
@@ -183,27 +186,9 @@ constexpr size_t kMaxListValues = 64;
 constexpr uint32_t kAuditArchX86_64 = AUDIT_ARCH_X86_64;
 constexpr uint32_t kAuditArchI386 = AUDIT_ARCH_I386;
 
-// A condition compiled by nsrun itself rather than libseccomp (see compile_list_rules).
-struct ValueList {
-    unsigned arg = 0;
-    enum Kind { in, not_in, has_any } kind = in;
-    std::vector<uint64_t> values;
-};
-
-struct Rule {
-    int line = 0;
-    std::string name;
-    int native_nr = 0;
-    uint32_t action = 0;
-    std::vector<scmp_arg_cmp> conditions;  // all must hold (libseccomp)
-    std::optional<ValueList> list;         // instead of conditions: in, not-in, has-any
-};
-
-struct Profile {
-    uint32_t default_action = SCMP_ACT_ALLOW;
-    int default_line = 0;
-    std::vector<Rule> rules;
-};
+using seccomp::Profile;
+using seccomp::Rule;
+using seccomp::ValueList;
 
 struct ErrnoName {
     std::string_view name;
@@ -450,8 +435,6 @@ void check_rules(const Profile& profile, std::string_view origin) {
 }
 
 Profile parse_profile(std::string_view text, std::string_view origin) {
-    if (text.size() > SeccompFilter::kMaxProfileBytes)
-        fail("--seccomp " + std::string(origin), "larger than 1 MiB");
     Profile profile;
     int line = 0;
     while (!text.empty()) {
@@ -566,6 +549,7 @@ constexpr uint32_t arg_high(unsigned arg) { return arg_low(arg) + 4; }  // x86 i
 //   in:     low 32 bits equal one of the values (for int arguments: refuses more, never less).
 //   not-in: the whole argument equals none of them (i386 arguments are 32 bits).
 //   has-any: the argument has at least one of the mask's bits set.
+//   always:  every call (nsrun's own rules on top of a profile file; see protection_rules()).
 std::optional<std::vector<sock_filter>> compile_list_rules(const std::vector<const Rule*>& rules, bool far) {
     BpfWriter w(far);
     auto start = w.new_label();  // first instruction of libseccomp's program
@@ -600,6 +584,12 @@ std::optional<std::vector<sock_filter>> compile_list_rules(const std::vector<con
         const Rule& rule = *rules[i];
         const ValueList& list = *rule.list;
         auto match = w.new_label();
+        if (list.kind == ValueList::always) {
+            w.bind(check64[i]);
+            w.bind(check32[i]);
+            w.ret(rule.action);
+            continue;
+        }
         if (list.kind == ValueList::has_any) {
             // One BPF_JSET per word of the mask; i386 arguments have no high word.
             uint64_t mask = list.values[0];
@@ -682,16 +672,84 @@ std::vector<sock_filter> export_bpf(void* ctx, const std::string& doing) {
     return insns;
 }
 
-std::shared_ptr<const SeccompFilter::Program> compile(const Profile& profile, std::string_view origin) {
-    const std::string doing = "--seccomp " + std::string(origin);
+// i386 arguments are 32 bits (the kernel zero-extends them), but libseccomp compares only the low words of a
+// 32-bit ABI's arguments with the values, so `arg0 >= 0x100000000` would hold for every i386 call. The i386
+// copy of a rule gets the conditions as the kernel's 32-bit values decide them; none when it can never match.
+std::optional<std::vector<scmp_arg_cmp>> i386_conditions(const std::vector<scmp_arg_cmp>& conditions) {
+    std::vector<scmp_arg_cmp> out;
+    for (const scmp_arg_cmp& c : conditions) {
+        bool high = c.datum_a >> 32;
+        if (c.op == SCMP_CMP_EQ || c.op == SCMP_CMP_GT || c.op == SCMP_CMP_GE) {
+            if (high) return std::nullopt;
+        } else if (c.op == SCMP_CMP_NE || c.op == SCMP_CMP_LT || c.op == SCMP_CMP_LE) {
+            if (high) continue;  // holds for every 32-bit value
+        } else if (c.op == SCMP_CMP_MASKED_EQ && (c.datum_a & c.datum_b) >> 32) {
+            return std::nullopt;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+// "--seccomp FILE:LINE" (nsrun's format) or "--seccomp FILE: LINE:COLUMN" (JSON).
+std::string rule_origin(std::string_view origin, const Rule& rule) {
+    std::string where = "--seccomp " + std::string(origin) + ":";
+    if (rule.column) return where + " " + std::to_string(rule.line) + ":" + std::to_string(rule.column);
+    return where + std::to_string(rule.line);
+}
+
+Context new_context(const Profile& profile, uint32_t arch, const std::string& doing) {
     Context ctx(seccomp_init(profile.default_action));
     if (!ctx) fail(doing, "libseccomp could not create a filter");
-    if (int rc = seccomp_arch_add(ctx.get(), SCMP_ARCH_X86); rc < 0) throw_errno(doing + ": adding the i386 ABI", -rc);
+    if (arch != SCMP_ARCH_X86_64) {
+        if (int rc = seccomp_arch_add(ctx.get(), arch); rc < 0) throw_errno(doing + ": adding the i386 ABI", -rc);
+        if (int rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE); rc < 0)
+            throw_errno(doing + ": removing the native ABI", -rc);
+    }
     // x32 is left out on purpose: without it libseccomp's program sends every x32 call (AUDIT_ARCH_X86_64 with
     // bit 30 of the number set) to the bad-ABI action, one comparison instead of a copy of every rule (290 -> 243
     // instructions for the default profile). Nothing ordinary uses x32, and most kernels lack it.
     if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0)
         throw_errno(doing + ": setting the bad-ABI action", -rc);
+    return ctx;
+}
+
+// What nsrun adds on top of every profile file (docs/seccomp-profile.md), in a prefix of its own that runs
+// before the file's: whatever the file says about these calls, they get these answers.
+std::vector<Rule> protection_rules() {
+    auto rule = [](const char* name, int error, ValueList list) {
+        Rule r;
+        r.name = name;
+        r.native_nr = seccomp_syscall_resolve_name(name);
+        r.action = SCMP_ACT_ERRNO(uint32_t(error));
+        r.list = std::move(list);
+        return r;
+    };
+    return {
+        rule("ioctl", EPERM, {1, ValueList::in, {0x5412, 0x541c}}),  // TIOCSTI, TIOCLINUX on their low 32 bits
+        rule("clone3", ENOSYS, {0, ValueList::always, {}}),          // glibc falls back to clone(), checkable
+        rule("socketcall", ENOSYS, {0, ValueList::always, {}}),      // i386 only; its arguments are in memory
+    };
+}
+
+constexpr std::string_view kProtectionsNote =
+    "on top of the profile nsrun kills every x32 call, refuses ioctl TIOCSTI and TIOCLINUX with EPERM, and "
+    "answers clone3 and i386 socketcall with ENOSYS (docs/seccomp-profile.md)";
+
+std::vector<sock_filter> list_prefix(const std::vector<const Rule*>& rules) {
+    if (rules.empty()) return {};
+    auto prefix = compile_list_rules(rules, false);
+    if (!prefix) prefix = compile_list_rules(rules, true);
+    return std::move(*prefix);
+}
+
+// `protections`: put nsrun's own rules on top (profile files; the built-in profile has them in its text).
+std::shared_ptr<const SeccompFilter::Program> compile(const Profile& profile, std::string_view origin,
+                                                      bool protections) {
+    const std::string doing = "--seccomp " + std::string(origin);
+    // One context per ABI, merged at the end, so that each gets the conditions its argument width calls for.
+    Context ctx = new_context(profile, SCMP_ARCH_X86_64, doing);
+    Context ctx32 = new_context(profile, SCMP_ARCH_X86, doing);
 
     std::vector<const Rule*> list_rules;
     for (const Rule& rule : profile.rules) {
@@ -699,21 +757,35 @@ std::shared_ptr<const SeccompFilter::Program> compile(const Profile& profile, st
             list_rules.push_back(&rule);
             continue;
         }
-        int rc = seccomp_rule_add_array(ctx.get(), rule.action, rule.native_nr, unsigned(rule.conditions.size()),
-                                        rule.conditions.data());
-        if (rc < 0)
-            fail(doing + ":" + std::to_string(rule.line),
-                 "libseccomp refused the rule: " + std::string(std::strerror(-rc)));
+        auto add = [&](void* to, const std::vector<scmp_arg_cmp>& conditions) {
+            int rc = seccomp_rule_add_array(to, rule.action, rule.native_nr, unsigned(conditions.size()),
+                                            conditions.data());
+            if (rc < 0)
+                fail(rule_origin(origin, rule), "libseccomp refused the rule for " + rule.name + ": " +
+                                                    std::string(std::strerror(-rc)));
+        };
+        if (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, rule.name.c_str()) >= 0)
+            add(ctx.get(), rule.conditions);
+        auto conditions32 = i386_conditions(rule.conditions);
+        if (conditions32 && seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, rule.name.c_str()) != __NR_SCMP_ERROR)
+            add(ctx32.get(), *conditions32);
     }
+    if (int rc = seccomp_merge(ctx.get(), ctx32.get()); rc < 0) throw_errno(doing + ": merging the ABIs' filters", -rc);
+    (void)ctx32.release();  // seccomp_merge() took it
 
     auto program = std::make_shared<SeccompFilter::Program>();
-    if (!list_rules.empty()) {
-        auto prefix = compile_list_rules(list_rules, false);
-        if (!prefix) prefix = compile_list_rules(list_rules, true);
-        program->insns = std::move(*prefix);
+    if (protections) {
+        static const std::vector<Rule> own = protection_rules();
+        std::vector<const Rule*> rules;
+        for (const Rule& rule : own) rules.push_back(&rule);
+        program->insns = list_prefix(rules);
+        program->notes.emplace_back(doing + ": " + std::string(kProtectionsNote));
     }
+    std::vector<sock_filter> prefix = list_prefix(list_rules);
+    program->insns.insert(program->insns.end(), prefix.begin(), prefix.end());
     std::vector<sock_filter> main = export_bpf(ctx.get(), doing);
     program->insns.insert(program->insns.end(), main.begin(), main.end());
+    for (const std::string& note : profile.notes) program->notes.push_back(doing + ": " + note);
     if (program->insns.size() > BPF_MAXINSNS)
         fail(doing, "the compiled filter has " + std::to_string(program->insns.size()) +
                         " instructions, more than the kernel's limit of " + std::to_string(BPF_MAXINSNS));
@@ -739,11 +811,23 @@ SeccompFilter SeccompFilter::default_profile() {
 
 std::string_view SeccompFilter::default_profile_text() noexcept { return kDefaultProfile; }
 
-SeccompFilter SeccompFilter::from_text(std::string_view text, std::string_view origin) {
-    return SeccompFilter(compile(parse_profile(text, origin), origin));
+SeccompFilter SeccompFilter::compile_default_profile() {
+    return SeccompFilter(compile(parse_profile(kDefaultProfile, "default"), "default", false));
 }
 
-SeccompFilter SeccompFilter::from_file(const std::string& path) {
+std::string SeccompFilter::default_profile_json() {
+    return seccomp::profile_json(parse_profile(kDefaultProfile, "default"));
+}
+
+SeccompFilter SeccompFilter::from_text(std::string_view text, std::string_view origin,
+                                       const ProfileConditions& conditions) {
+    if (text.size() > kMaxProfileBytes) fail("--seccomp " + std::string(origin), "larger than 1 MiB");
+    if (seccomp::is_json_profile(text))
+        return SeccompFilter(compile(seccomp::parse_json_profile(text, origin, conditions), origin, true));
+    return SeccompFilter(compile(parse_profile(text, origin), origin, true));
+}
+
+SeccompFilter SeccompFilter::from_file(const std::string& path, const ProfileConditions& conditions) {
     const std::string doing = "--seccomp " + path;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) throw_errno(doing);
@@ -760,10 +844,15 @@ SeccompFilter SeccompFilter::from_file(const std::string& path) {
         text.append(buffer, size_t(n));
         if (text.size() > kMaxProfileBytes) fail(doing, "larger than 1 MiB");
     }
-    return from_text(text, path);
+    return from_text(text, path, conditions);
 }
 
 const sock_fprog* SeccompFilter::program() const noexcept { return program_ ? &program_->fprog : nullptr; }
+
+const std::vector<std::string>& SeccompFilter::notes() const noexcept {
+    static const std::vector<std::string> none;
+    return program_ ? program_->notes : none;
+}
 
 int SeccompFilter::install() const noexcept {
     if (!program_) return 0;
@@ -773,11 +862,11 @@ int SeccompFilter::install() const noexcept {
     return 0;
 }
 
-SeccompFilter seccomp_from_option(std::string_view value) {
+SeccompFilter seccomp_from_option(std::string_view value, const ProfileConditions& conditions) {
     if (value == "default") return SeccompFilter::default_profile();
     if (value == "off") return SeccompFilter::off();
     if (value.empty()) fail("--seccomp", "expected 'default', 'off' or a profile file");
-    return SeccompFilter::from_file(std::string(value));
+    return SeccompFilter::from_file(std::string(value), conditions);
 }
 
 }  // namespace nsrun::runtime

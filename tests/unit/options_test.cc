@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "runtime/seccomp_filter.h"
 
 namespace nsrun::cli {
 namespace {
@@ -115,6 +116,10 @@ TEST(Options, HelpAndVersion) {
     auto version = parse({"--version"});
     EXPECT_EQ(version.action, ParseResult::Action::print_version);
     EXPECT_EQ(version.text, std::string("nsrun ") + NSRUN_VERSION + "\n");
+    auto profile = parse({"--print-seccomp-profile"});
+    EXPECT_EQ(profile.action, ParseResult::Action::print_seccomp_profile);
+    EXPECT_EQ(profile.text, runtime::SeccompFilter::default_profile_json());
+    EXPECT_THAT(help.text, HasSubstr("--print-seccomp-profile"));
 }
 
 // --net-only keeps the rest of the sandbox's defaults out of the way, and works with every network mode.

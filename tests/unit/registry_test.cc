@@ -114,26 +114,38 @@ TEST(SandboxRecord, EmptyValuesSurvive) {
     EXPECT_EQ(parsed->command, r.command);
 }
 
-TEST(JsonString, EscapesWhatJsonRequires) {
-    EXPECT_EQ(json_string("plain"), "\"plain\"");
-    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-    EXPECT_EQ(json_string("\n\t\r"), "\"\\n\\t\\r\"");
-    EXPECT_EQ(json_string(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
-    EXPECT_EQ(json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
-    EXPECT_EQ(json_string("/"), "\"/\"");
+// The "command" array of a sandbox whose command is `arg`, as `nsrun list --json` prints it.
+std::string command_json(const std::string& arg) {
+    SandboxRecord r;
+    r.name = "n";
+    r.command = {arg};
+    std::string out = sandboxes_json({r});
+    size_t at = out.find("\"command\": ") + 11;
+    return out.substr(at, out.rfind("]}") + 1 - at);
 }
 
-TEST(JsonString, KeepsValidUtf8) {
-    EXPECT_EQ(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+TEST(SandboxesJson, EscapesWhatJsonRequires) {
+    EXPECT_EQ(command_json("plain"), "[\"plain\"]");
+    EXPECT_EQ(command_json("a\"b\\c"), "[\"a\\\"b\\\\c\"]");
+    EXPECT_EQ(command_json("\n\t\r\b\f"), "[\"\\n\\t\\r\\b\\f\"]");
+    EXPECT_EQ(command_json(std::string("\x01\x1f", 2)), "[\"\\u0001\\u001f\"]");
+    EXPECT_EQ(command_json(std::string("a\0b", 3)), "[\"a\\u0000b\"]");
+    EXPECT_EQ(command_json("/"), "[\"/\"]");
 }
 
-TEST(JsonString, ReplacesInvalidUtf8) {
-    EXPECT_EQ(json_string("\xff"), "\"\\ufffd\"");
-    EXPECT_EQ(json_string("a\xc3"), "\"a\\ufffd\"") << "truncated sequence";
-    EXPECT_EQ(json_string("\xc0\xaf"), "\"\\ufffd\\ufffd\"") << "overlong";
-    EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"") << "surrogate";
-    EXPECT_EQ(json_string("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"") << "above U+10FFFF";
-    EXPECT_EQ(json_string("\xe2\x82x"), "\"\\ufffd\\ufffdx\"");
+TEST(SandboxesJson, KeepsValidUtf8) {
+    EXPECT_EQ(command_json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]");
+}
+
+// U+FFFD for each maximal ill-formed subsequence (Unicode's recommended practice, which nlohmann follows).
+TEST(SandboxesJson, ReplacesInvalidUtf8) {
+    const std::string r = "\xef\xbf\xbd";  // U+FFFD
+    EXPECT_EQ(command_json("\xff"), "[\"" + r + "\"]");
+    EXPECT_EQ(command_json("a\xc3"), "[\"a" + r + "\"]") << "truncated sequence";
+    EXPECT_EQ(command_json("\xc0\xaf"), "[\"" + r + r + "\"]") << "overlong";
+    EXPECT_EQ(command_json("\xed\xa0\x80"), "[\"" + r + r + r + "\"]") << "surrogate";
+    EXPECT_EQ(command_json("\xf4\x90\x80\x80"), "[\"" + r + r + r + r + "\"]") << "above U+10FFFF";
+    EXPECT_EQ(command_json("\xe2\x82x"), "[\"" + r + "x\"]");
 }
 
 TEST(SandboxesJson, EmptyIsAnEmptyArray) { EXPECT_EQ(sandboxes_json({}), "[]\n"); }
