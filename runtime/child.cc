@@ -186,15 +186,16 @@ void run_child(const ChildPlan& plan) noexcept {
     if (plan.wait_for_ids) expect_byte(channel, kIdsMapped);
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prepare_mounts(plan);
     if (plan.new_network) {
         if (int err = bring_up_loopback())
             report_and_exit(channel, kStatusNsrunError, err, "bringing up the sandbox's loopback");
         // The port space is the sandbox's own, so its servers may bind 80 or 53 without any capability, as in
-        // Docker.
+        // Docker. Before the mounts: the view makes /proc/sys read-only (a net sysctl is the writer's netns's
+        // whichever /proc it is reached through).
         if (int err = write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"))
             report_and_exit(channel, kStatusNsrunError, err, "opening the sandbox's low ports");
     }
+    prepare_mounts(plan);
     if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the hostname");
     expect_byte(channel, kGo);

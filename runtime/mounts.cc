@@ -10,6 +10,7 @@
 
 #include "runtime/child_report.h"
 #include "runtime/exit_status.h"
+#include "runtime/view.h"
 
 namespace nsrun::runtime {
 namespace {
@@ -71,17 +72,19 @@ void prepare_mounts(const ChildPlan& plan) {
     if (plan.read_only_root)
         if (int err = set_read_only(AT_FDCWD, "/", 0))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "making the file system read-only");
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+    if (plan.own_view) prepare_view(plan);
+    else if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
     if (plan.resolv_conf)
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
     // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next
     // root launch to run (the shape of runc's CVE-2019-5736), or forge nsrun's records and locks under
-    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over. A path
-    // that is not there (a deleted binary, no /run/nsrun yet) is nothing to protect.
+    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over (the view's
+    // private /run hides the state directory altogether). A path that is not there (a deleted binary, one
+    // under the view's /tmp, no /run/nsrun yet) is nothing to protect.
     if (!plan.read_only_root)
-        for (const char* path : {plan.own_binary, static_cast<const char*>(kStateDirectory)}) {
+        for (const char* path : {plan.own_binary, plan.own_view ? nullptr : static_cast<const char*>(kStateDirectory)}) {
             const char* failed_path;
             int err = path ? bind_mount(path, path, true, &failed_path) : 0;
             if (err && err != ENOENT)

@@ -5,8 +5,9 @@
 
 namespace nsrun::runtime {
 
-// Makes the sandbox's mounts private, then, in this order: the read-only root (--read-only), /proc,
-// /etc/resolv.conf, nsrun's own files protected, and the --tmpfs/--bind/--ro-bind requests as given.
+// Makes the sandbox's mounts private, then, in this order: the read-only root (--read-only), the view
+// (runtime/view.h; or just /proc), /etc/resolv.conf, nsrun's own files protected, and the
+// --tmpfs/--bind/--ro-bind requests as given (on top of the view).
 // Reports over plan.channel_fd and exits on any failure.
 void prepare_mounts(const ChildPlan& plan);
 

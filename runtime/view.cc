@@ -1,0 +1,214 @@
+#include "runtime/view.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+
+#include "runtime/child_report.h"
+#include "runtime/exit_status.h"
+
+namespace nsrun::runtime {
+namespace {
+
+// Where the host's nodes are bound from (mknod is refused in a user namespace, and a node of our own would
+// be no better).
+constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+constexpr const char* kDeviceLinks[][2] = {{"ptmx", "pts/ptmx"},      {"fd", "/proc/self/fd"},
+                                           {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+                                           {"stderr", "/proc/self/fd/2"}};
+// Docker's lists: what writes kernel state is read-only, what shows the host's memory, keys or hardware is
+// masked. Entries this kernel lacks are skipped.
+constexpr const char* kReadOnlyProc[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
+constexpr const char* kMaskedProcFiles[] = {"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats"};
+constexpr const char* kMaskedProcDirectories[] = {"acpi", "scsi"};
+// The view's tmpfs directories and where each is shown.
+constexpr const char* kPrivatePlaces[][2] = {{"tmp", "/tmp"}, {"var-tmp", "/var/tmp"}, {"run", "/run"}};
+
+constexpr uint64_t kSealed = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+
+[[noreturn]] void fail(const ChildPlan& plan, int err, const char* doing, const char* detail = "") {
+    report_and_exit(plan.channel_fd, kStatusNsrunError, err, doing, detail);
+}
+
+// A new file system of `type` with the given key, value pairs, as a detached mount with `attr`.
+// Returns the mount's descriptor, or -errno.
+int new_file_system(const char* type, std::initializer_list<const char*> options, uint64_t attr) {
+    int fs = int(::syscall(SYS_fsopen, type, FSOPEN_CLOEXEC));
+    if (fs < 0) return -errno;
+    int result = 0;
+    for (const char* const* option = options.begin(); option != options.end() && result == 0; option += 2)
+        if (::syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, option[0], option[1], 0) < 0) result = -errno;
+    if (result == 0 && ::syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) result = -errno;
+    if (result == 0) {
+        result = int(::syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr));
+        if (result < 0) result = -errno;
+    }
+    ::close(fs);
+    return result;
+}
+
+int move_mount_to(int tree, int to_dir, const char* to_path) {
+    return ::syscall(SYS_move_mount, tree, "", to_dir, to_path, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+}
+
+// Binds a copy of from_dir/from_path (AT_RECURSIVE: with the mounts below it) at to_dir/to_path with `attr`
+// set on every mount of the copy before it is visible. Returns 0 or an errno.
+int bind_at(int from_dir, const char* from_path, unsigned flags, int to_dir, const char* to_path, uint64_t attr) {
+    int tree = int(::syscall(SYS_open_tree, from_dir, from_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags));
+    if (tree < 0) return errno;
+    int err = 0;
+    if (attr) {
+        mount_attr set{};
+        set.attr_set = attr;
+        if (::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (flags & AT_RECURSIVE), &set, sizeof set) < 0)
+            err = errno;
+    }
+    if (!err) err = move_mount_to(tree, to_dir, to_path);
+    ::close(tree);
+    return err;
+}
+
+// The directories above `path` (relative to dir), as --dev-bind=/dev/dri/renderD128 needs.
+int make_parents(int dir, const char* path) {
+    char buffer[4096];
+    size_t size = std::strlen(path);
+    if (size >= sizeof buffer) return ENAMETOOLONG;
+    std::memcpy(buffer, path, size + 1);
+    for (char* slash = std::strchr(buffer, '/'); slash; slash = std::strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (::mkdirat(dir, buffer, 0755) < 0 && errno != EEXIST) return errno;
+        *slash = '/';
+    }
+    return 0;
+}
+
+int open_directory(const char* path) { return ::open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); }
+
+// The directories of the view's one tmpfs, and the mount points /dev needs, made while it is still detached.
+void lay_out_tmpfs(const ChildPlan& plan, int fs) {
+    for (const auto& [name, mode] : {std::pair{"dev", 0755}, {"dev/pts", 0755}, {"dev/shm", 01777}, {"tmp", 01777},
+                                     {"var-tmp", 01777}, {"run", 0755}, {"empty", 0555}})
+        if (::mkdirat(fs, name, mode_t(mode)) < 0) fail(plan, errno, "making the sandbox's /dev");
+    char path[4096] = "dev/";
+    auto mount_point = [&](const char* name) {
+        size_t size = std::strlen(name);
+        if (size + 5 > sizeof path) fail(plan, ENAMETOOLONG, "--dev-bind ", name);
+        std::memcpy(path + 4, name, size + 1);
+        if (int err = make_parents(fs, path)) fail(plan, err, "--dev-bind ", name);
+        if (::mknodat(fs, path, S_IFREG | 0600, 0) < 0 && errno != EEXIST) fail(plan, errno, "making /dev/", name);
+    };
+    for (const char* name : kDevices) mount_point(name);
+    if (plan.terminal) mount_point("console");
+    for (size_t i = 0; i < plan.device_bind_count; ++i) mount_point(plan.device_binds[i].target.c_str() + 5);
+    for (const auto& [name, target] : kDeviceLinks) {
+        std::memcpy(path + 4, name, std::strlen(name) + 1);
+        if (::symlinkat(target, fs, path) < 0) fail(plan, errno, "making /dev/", name);
+    }
+}
+
+// /dev: the host's harmless nodes (reached through host_dev, which the new /dev covers), a devpts of the
+// sandbox's own, the caller's terminal as /dev/console (so tty(1) can name it: its /dev/pts/N is the host's
+// devpts, not this one), and what --dev-bind hands over. Returns the new /dev's descriptor.
+int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
+    int dev = int(::syscall(SYS_open_tree, fs, "dev", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (dev < 0) fail(plan, errno, "making the sandbox's /dev");
+    if (int err = move_mount_to(dev, AT_FDCWD, "/dev")) fail(plan, err, "mounting the sandbox's /dev");
+    for (const char* name : kDevices)
+        if (int err = bind_at(host_dev, name, 0, dev, name, 0)) fail(plan, err, "binding /dev/", name);
+    for (size_t i = 0; i < plan.device_bind_count; ++i) {
+        // The parent resolved the source; one under /dev is found in the host's.
+        const char* source = plan.device_binds[i].source.c_str();
+        bool host = std::strncmp(source, "/dev/", 5) == 0;
+        if (int err = bind_at(host ? host_dev : AT_FDCWD, host ? source + 5 : source, 0, dev,
+                              plan.device_binds[i].target.c_str() + 5, 0))
+            fail(plan, err, "--dev-bind ", source);
+    }
+    if (plan.terminal)
+        if (int err = bind_at(host_dev, plan.terminal, 0, dev, "console", 0))
+            fail(plan, err, "binding the caller's terminal at /dev/console");
+    // No gid=: the tty group need not exist in a user namespace.
+    int pts = new_file_system("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    if (pts < 0) fail(plan, -pts, "mounting the sandbox's /dev/pts");
+    if (int err = move_mount_to(pts, dev, "pts")) fail(plan, err, "mounting the sandbox's /dev/pts");
+    ::close(pts);
+    return dev;
+}
+
+int skip_missing(int err) { return err == ENOENT ? 0 : err; }
+
+void mount_proc(const ChildPlan& plan, int dev, int empty) {
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+        fail(plan, errno, "mounting /proc for the sandbox's pid namespace");
+    int proc = open_directory("/proc");
+    if (proc < 0) fail(plan, errno, "opening the sandbox's /proc");
+    for (const char* name : kReadOnlyProc)
+        if (int err = skip_missing(bind_at(proc, name, 0, proc, name, MOUNT_ATTR_RDONLY)))
+            fail(plan, err, "making read-only /proc/", name);
+    for (const char* name : kMaskedProcFiles)
+        if (int err = skip_missing(bind_at(dev, "null", 0, proc, name, 0))) fail(plan, err, "masking /proc/", name);
+    for (const char* name : kMaskedProcDirectories)
+        if (int err = skip_missing(bind_at(empty, "", AT_EMPTY_PATH, proc, name, 0)))
+            fail(plan, err, "masking /proc/", name);
+    ::close(proc);
+}
+
+// A sysfs of the sandbox's network namespace; the kernel refuses one where that namespace is not the user
+// namespace's own (--net=host in a user namespace), and then the host's is shown, read-only.
+void mount_sys(const ChildPlan& plan, int host_sys, int empty) {
+    int sys = new_file_system("sysfs", {}, kSealed);
+    if (sys >= 0) {
+        if (int err = move_mount_to(sys, AT_FDCWD, "/sys")) fail(plan, err, "mounting the sandbox's /sys");
+        // A cgroup2 mount made in the host's cgroup namespace would reset the host's mount options
+        // (nsdelegate, memory_recursiveprot): a new one only in a cgroup namespace of the sandbox's own.
+        int cgroup = plan.new_cgroup_namespace ? new_file_system("cgroup2", {}, kSealed) : -1;
+        int err = cgroup >= 0 ? move_mount_to(cgroup, sys, "fs/cgroup")
+                              : skip_missing(bind_at(host_sys, "fs/cgroup", AT_RECURSIVE, sys, "fs/cgroup", kSealed));
+        if (err) fail(plan, err, "mounting /sys/fs/cgroup read-only");
+        if (cgroup >= 0) ::close(cgroup);
+    } else {
+        sys = int(::syscall(SYS_open_tree, host_sys, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+        mount_attr set{};
+        set.attr_set = kSealed;
+        if (sys < 0 || ::syscall(SYS_mount_setattr, sys, "", AT_EMPTY_PATH | AT_RECURSIVE, &set, sizeof set) < 0)
+            fail(plan, errno, "binding the host's /sys read-only");
+        if (int err = move_mount_to(sys, AT_FDCWD, "/sys")) fail(plan, err, "binding the host's /sys read-only");
+    }
+    if (int err = skip_missing(bind_at(empty, "", AT_EMPTY_PATH, sys, "firmware", 0)))
+        fail(plan, err, "masking /sys/firmware");
+    ::close(sys);
+}
+
+}  // namespace
+
+void prepare_view(const ChildPlan& plan) {
+    // The modes above are meant exactly; the caller's umask is the program's again at the end.
+    mode_t umask = ::umask(0);
+    int host_dev = open_directory("/dev");
+    int host_sys = open_directory("/sys");
+    if (host_dev < 0 || host_sys < 0) fail(plan, errno, "opening the host's /dev and /sys");
+    int fs = new_file_system("tmpfs", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    if (fs < 0) fail(plan, -fs, "mounting the sandbox's tmpfs");
+    lay_out_tmpfs(plan, fs);
+    int empty = int(::syscall(SYS_open_tree, fs, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    mount_attr sealed{};
+    sealed.attr_set = kSealed;
+    if (empty < 0 || ::syscall(SYS_mount_setattr, empty, "", AT_EMPTY_PATH, &sealed, sizeof sealed) < 0)
+        fail(plan, errno, "making the sandbox's masks");
+
+    int dev = mount_dev(plan, fs, host_dev);
+    mount_proc(plan, dev, empty);
+    mount_sys(plan, host_sys, empty);
+    for (const auto& [name, target] : kPrivatePlaces)
+        if (int err = skip_missing(bind_at(fs, name, 0, AT_FDCWD, target, 0))) fail(plan, err, "mounting ", target);
+    for (int fd : {dev, empty, fs, host_sys, host_dev}) ::close(fd);
+    ::umask(umask);
+}
+
+}  // namespace nsrun::runtime
