@@ -212,6 +212,9 @@ ls -A /run
         << "/run holds nothing of the host's (no /run/nsrun)\n" << r.Describe();
     for (const char* dir : {"/tmp", "/var/tmp", "/dev/shm", "/run"})
         EXPECT_FALSE(fs::exists(std::string(dir) + "/" + name)) << dir << " is the host's";
+    // Sticky and open to everyone, as on a host.
+    Result nobody = Sh({"--user=nobody"}, "for d in /tmp /var/tmp /dev/shm; do echo x > $d/f && echo \"$d: written\"; done");
+    EXPECT_EQ(nobody.out, "/tmp: written\n/var/tmp: written\n/dev/shm: written\n") << nobody.Describe();
 }
 
 // nsrun -- sh -i on a real terminal (python3's pty): tty(1) names it, a background job is listed and killed,
