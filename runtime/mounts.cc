@@ -13,6 +13,23 @@
 #include "runtime/view.h"
 
 namespace nsrun::runtime {
+
+int place_resolv_conf(int mnt, const char* content, size_t size) {
+    int err = 0;
+    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
+    if (written < 0) err = errno;
+    else if (size_t(written) != size) err = EIO;
+    if (file >= 0) ::close(file);
+    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!err && tree < 0) err = errno;
+    // Onto the path itself, not where a link there leads (MOVE_MOUNT_T_SYMLINKS unset): a host's
+    // /etc/resolv.conf that links into /run would lead into the sandbox's own /run.
+    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
+    if (tree >= 0) ::close(tree);
+    return err;
+}
+
 namespace {
 
 // The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
@@ -28,15 +45,7 @@ int mount_resolv_conf(const char* content, size_t size) {
     if (!err && mnt < 0) err = errno;
     ::close(fs);
     if (err) return err;
-    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
-    if (written < 0) err = errno;
-    else if (size_t(written) != size) err = EIO;
-    if (file >= 0) ::close(file);
-    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (!err && tree < 0) err = errno;
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
-    if (tree >= 0) ::close(tree);
+    err = place_resolv_conf(mnt, content, size);
     ::close(mnt);
     return err;
 }
@@ -75,7 +84,7 @@ void prepare_mounts(const ChildPlan& plan) {
     if (plan.own_view) prepare_view(plan);
     else if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
-    if (plan.resolv_conf)
+    if (plan.resolv_conf && !plan.own_view)  // the view puts it in place from its own tmpfs
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
     // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next

@@ -1,6 +1,8 @@
 // The sandbox's file system view, made by the child after clone(): like all child code, system calls only.
 #pragma once
 
+#include <cstddef>
+
 #include "runtime/child.h"
 
 namespace nsrun::runtime {
@@ -10,5 +12,9 @@ namespace nsrun::runtime {
 // --tmpfs/--bind/--ro-bind requests as given (on top of the view).
 // Reports over plan.channel_fd and exits on any failure.
 void prepare_mounts(const ChildPlan& plan);
+
+// Writes `content` to resolv.conf in the root of the detached tmpfs `mnt` and mounts that file on
+// /etc/resolv.conf. Returns 0 or an errno.
+int place_resolv_conf(int mnt, const char* content, size_t size);
 
 }  // namespace nsrun::runtime

@@ -13,20 +13,22 @@
 
 #include "runtime/child_report.h"
 #include "runtime/exit_status.h"
+#include "runtime/mounts.h"
 
 namespace nsrun::runtime {
 namespace {
 
 // Where the host's nodes are bound from (mknod is refused in a user namespace, and a node of our own would
 // be no better).
-constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+constexpr const char* kDevices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
 constexpr const char* kDeviceLinks[][2] = {{"ptmx", "pts/ptmx"},      {"fd", "/proc/self/fd"},
                                            {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
                                            {"stderr", "/proc/self/fd/2"}};
 // Docker's lists: what writes kernel state is read-only, what shows the host's memory, keys or hardware is
 // masked. Entries this kernel lacks are skipped.
-constexpr const char* kReadOnlyProc[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
-constexpr const char* kMaskedProcFiles[] = {"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats"};
+constexpr const char* kReadOnlyProc[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
+constexpr const char* kMaskedProcFiles[] = {"/proc/kcore",       "/proc/keys",          "/proc/timer_list",
+                                            "/proc/sched_debug", "/proc/latency_stats", "/proc/timer_stats"};
 constexpr const char* kMaskedProcDirectories[] = {"acpi", "scsi"};
 // The view's tmpfs directories and where each is shown.
 constexpr const char* kPrivatePlaces[][2] = {{"tmp", "/tmp"}, {"var-tmp", "/var/tmp"}, {"run", "/run"}};
@@ -75,6 +77,11 @@ int bind_at(int from_dir, const char* from_path, unsigned flags, int to_dir, con
     return err;
 }
 
+// A plain bind: one system call, where the new mount API takes three.
+int bind(const char* source, const char* target) {
+    return ::mount(source, target, nullptr, MS_BIND, nullptr) < 0 ? errno : 0;
+}
+
 // The directories above `path` (relative to dir), as --dev-bind=/dev/dri/renderD128 needs.
 int make_parents(int dir, const char* path) {
     char buffer[4096];
@@ -104,7 +111,7 @@ void lay_out_tmpfs(const ChildPlan& plan, int fs) {
         if (int err = make_parents(fs, path)) fail(plan, err, "--dev-bind ", name);
         if (::mknodat(fs, path, S_IFREG | 0600, 0) < 0 && errno != EEXIST) fail(plan, errno, "making /dev/", name);
     };
-    for (const char* name : kDevices) mount_point(name);
+    for (const char* name : kDevices) mount_point(name + 5);
     if (plan.terminal) mount_point("console");
     for (size_t i = 0; i < plan.device_bind_count; ++i) mount_point(plan.device_binds[i].target.c_str() + 5);
     for (const auto& [name, target] : kDeviceLinks) {
@@ -113,26 +120,30 @@ void lay_out_tmpfs(const ChildPlan& plan, int fs) {
     }
 }
 
-// /dev: the host's harmless nodes (reached through host_dev, which the new /dev covers), a devpts of the
-// sandbox's own, the caller's terminal as /dev/console (so tty(1) can name it: its /dev/pts/N is the host's
-// devpts, not this one), and what --dev-bind hands over. Returns the new /dev's descriptor.
+// /dev: the host's harmless nodes, a devpts of the sandbox's own, the caller's terminal as /dev/console (so
+// tty(1) can name it: its /dev/pts/N is the host's devpts, not this one), and what --dev-bind hands over.
+// Returns the new /dev's descriptor.
 int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
     int dev = int(::syscall(SYS_open_tree, fs, "dev", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (dev < 0) fail(plan, errno, "making the sandbox's /dev");
     if (int err = move_mount_to(dev, AT_FDCWD, "/dev")) fail(plan, err, "mounting the sandbox's /dev");
-    for (const char* name : kDevices)
-        if (int err = bind_at(host_dev, name, 0, dev, name, 0)) fail(plan, err, "binding /dev/", name);
+    // The host's /dev is covered now: the nodes are found relative to it as the working directory (the
+    // caller's is restored below, for the program).
+    int cwd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0 || ::fchdir(host_dev) < 0) fail(plan, errno, "opening the host's /dev");
+    for (const char* path : kDevices)
+        if (int err = bind(path + 5, path)) fail(plan, err, "binding ", path);
     for (size_t i = 0; i < plan.device_bind_count; ++i) {
         // The parent resolved the source; one under /dev is found in the host's.
         const char* source = plan.device_binds[i].source.c_str();
-        bool host = std::strncmp(source, "/dev/", 5) == 0;
-        if (int err = bind_at(host ? host_dev : AT_FDCWD, host ? source + 5 : source, 0, dev,
-                              plan.device_binds[i].target.c_str() + 5, 0))
+        if (int err = bind(std::strncmp(source, "/dev/", 5) == 0 ? source + 5 : source,
+                           plan.device_binds[i].target.c_str()))
             fail(plan, err, "--dev-bind ", source);
     }
     if (plan.terminal)
-        if (int err = bind_at(host_dev, plan.terminal, 0, dev, "console", 0))
-            fail(plan, err, "binding the caller's terminal at /dev/console");
+        if (int err = bind(plan.terminal, "/dev/console")) fail(plan, err, "binding the caller's terminal at /dev/console");
+    if (::fchdir(cwd) < 0) fail(plan, errno, "returning to the working directory");
+    ::close(cwd);
     // No gid=: the tty group need not exist in a user namespace.
     int pts = new_file_system("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     if (pts < 0) fail(plan, -pts, "mounting the sandbox's /dev/pts");
@@ -143,16 +154,22 @@ int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
 
 int skip_missing(int err) { return err == ENOENT ? 0 : err; }
 
-void mount_proc(const ChildPlan& plan, int dev, int empty) {
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+void mount_proc(const ChildPlan& plan, int empty) {
+    // A remount must repeat them: in a user namespace they are locked.
+    constexpr unsigned long kProcFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (::mount("proc", "/proc", "proc", kProcFlags, nullptr) < 0)
         fail(plan, errno, "mounting /proc for the sandbox's pid namespace");
     int proc = open_directory("/proc");
     if (proc < 0) fail(plan, errno, "opening the sandbox's /proc");
-    for (const char* name : kReadOnlyProc)
-        if (int err = skip_missing(bind_at(proc, name, 0, proc, name, MOUNT_ATTR_RDONLY)))
-            fail(plan, err, "making read-only /proc/", name);
-    for (const char* name : kMaskedProcFiles)
-        if (int err = skip_missing(bind_at(dev, "null", 0, proc, name, 0))) fail(plan, err, "masking /proc/", name);
+    for (const char* path : kReadOnlyProc) {
+        int err = bind(path, path);
+        if (err == ENOENT) continue;
+        if (!err && ::mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | kProcFlags, nullptr) < 0)
+            err = errno;
+        if (err) fail(plan, err, "making read-only ", path);
+    }
+    for (const char* path : kMaskedProcFiles)
+        if (int err = skip_missing(bind("/dev/null", path))) fail(plan, err, "masking ", path);
     for (const char* name : kMaskedProcDirectories)
         if (int err = skip_missing(bind_at(empty, "", AT_EMPTY_PATH, proc, name, 0)))
             fail(plan, err, "masking /proc/", name);
@@ -203,10 +220,13 @@ void prepare_view(const ChildPlan& plan) {
         fail(plan, errno, "making the sandbox's masks");
 
     int dev = mount_dev(plan, fs, host_dev);
-    mount_proc(plan, dev, empty);
+    mount_proc(plan, empty);
     mount_sys(plan, host_sys, empty);
     for (const auto& [name, target] : kPrivatePlaces)
         if (int err = skip_missing(bind_at(fs, name, 0, AT_FDCWD, target, 0))) fail(plan, err, "mounting ", target);
+    if (plan.resolv_conf)
+        if (int err = place_resolv_conf(fs, plan.resolv_conf, plan.resolv_conf_size))
+            fail(plan, err, "mounting the sandbox's /etc/resolv.conf");
     for (int fd : {dev, empty, fs, host_sys, host_dev}) ::close(fd);
     ::umask(umask);
 }

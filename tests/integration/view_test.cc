@@ -239,7 +239,7 @@ def run(command, marker):
 run("", "# ")  # the first prompt: the shell has set up the terminal
 run("tty; echo T-$((1+1))", "T-2\r\n")
 run("sleep 30 & jobs; echo J-$((1+2))", "J-3\r\n")
-run("kill %1; wait; jobs; echo K-$((1+3))", "K-4\r\n")
+run("kill -9 %1; wait; echo K-$((1+3))", "K-4\r\n")
 fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
 run("stty size; echo S-$((1+4))", "S-5\r\n")
 run("exit", "never")
@@ -252,7 +252,7 @@ TEST_F(ViewTest, ATerminalKeepsTtyJobControlAndResize) {
     ASSERT_EQ(r.status, 0) << r.Describe();
     EXPECT_THAT(r.out, HasSubstr("/dev/console\nT-2\n")) << r.Describe();
     EXPECT_THAT(r.out, HasSubstr("[1] + Running")) << r.Describe();
-    EXPECT_THAT(r.out, HasSubstr("Terminated")) << r.Describe();
+    EXPECT_THAT(r.out, HasSubstr("Killed")) << r.Describe();
     EXPECT_THAT(r.out, HasSubstr("33 111\nS-5\n")) << r.Describe();
 }
 
