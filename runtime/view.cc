@@ -82,16 +82,14 @@ int bind(const char* source, const char* target) {
     return ::mount(source, target, nullptr, MS_BIND, nullptr) < 0 ? errno : 0;
 }
 
-// The directories above `path` (relative to dir), as --dev-bind=/dev/dri/renderD128 needs.
-int make_parents(int dir, const char* path) {
-    char buffer[4096];
-    size_t size = std::strlen(path);
-    if (size >= sizeof buffer) return ENAMETOOLONG;
-    std::memcpy(buffer, path, size + 1);
-    for (char* slash = std::strchr(buffer, '/'); slash; slash = std::strchr(slash + 1, '/')) {
+// The directories between `path` (relative to dir) and its first `skip` bytes, which exist, as
+// --dev-bind=/dev/dri/renderD128 needs. `path` is a buffer of the caller's; it is left as it was.
+int make_parents(int dir, char* path, size_t skip) {
+    for (char* slash = std::strchr(path + skip, '/'); slash; slash = std::strchr(slash + 1, '/')) {
         *slash = '\0';
-        if (::mkdirat(dir, buffer, 0755) < 0 && errno != EEXIST) return errno;
+        int err = ::mkdirat(dir, path, 0755) < 0 && errno != EEXIST ? errno : 0;
         *slash = '/';
+        if (err) return err;
     }
     return 0;
 }
@@ -108,7 +106,7 @@ void lay_out_tmpfs(const ChildPlan& plan, int fs) {
         size_t size = std::strlen(name);
         if (size + 5 > sizeof path) fail(plan, ENAMETOOLONG, "--dev-bind ", name);
         std::memcpy(path + 4, name, size + 1);
-        if (int err = make_parents(fs, path)) fail(plan, err, "--dev-bind ", name);
+        if (int err = make_parents(fs, path, 4)) fail(plan, err, "--dev-bind ", name);
         if (::mknodat(fs, path, S_IFREG | 0600, 0) < 0 && errno != EEXIST) fail(plan, errno, "making /dev/", name);
     };
     for (const char* name : kDevices) mount_point(name + 5);

@@ -217,6 +217,21 @@ ls -A /run
     EXPECT_EQ(nobody.out, "/tmp: written\n/var/tmp: written\n/dev/shm: written\n") << nobody.Describe();
 }
 
+// --tmpfs, --bind and --ro-bind come after the view, so they land on top of it; --read-only leaves the
+// view's own places writable (they are not the host's).
+TEST_F(ViewTest, OptionMountsLandOnTopOfTheViewAndReadOnlyKeepsItsPlacesWritable) {
+    ScratchPath dir("view-bind");
+    ASSERT_TRUE(fs::create_directory(dir.path()));
+    std::ofstream(dir.path() + "/host-file") << "from the host\n";
+    Result r = Sh({"--bind=" + dir.path() + ":/tmp", "--ro-bind=" + dir.path() + ":/run"},
+                  "cat /tmp/host-file && echo new > /tmp/new; ls /run; echo x > /run/f 2>/dev/null || echo run-read-only");
+    EXPECT_EQ(r.out, "from the host\nhost-file\nnew\nrun-read-only\n") << r.Describe();
+    EXPECT_EQ(ReadFile(dir.path() + "/new"), "new\n");
+    fs::remove_all(dir.path());
+    Result ro = Sh({"--read-only"}, "for d in /tmp /var/tmp /dev/shm /run; do echo x > $d/f && echo \"$d: written\"; done");
+    EXPECT_EQ(ro.out, "/tmp: written\n/var/tmp: written\n/dev/shm: written\n/run: written\n") << ro.Describe();
+}
+
 // nsrun -- sh -i on a real terminal (python3's pty): tty(1) names it, a background job is listed and killed,
 // a window size set from outside is seen inside.
 constexpr const char* kInteractive = R"PY(
