@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
@@ -82,6 +83,22 @@ int bind(const char* source, const char* target) {
     return ::mount(source, target, nullptr, MS_BIND, nullptr) < 0 ? errno : 0;
 }
 
+// "/proc/self/fd/FD/NAME" into buffer: NAME below the directory open as FD, which a mount may cover by now.
+// False when it does not fit.
+bool host_path(char* buffer, size_t size, int fd, const char* name) {
+    char digits[12];
+    size_t count = 0;
+    for (unsigned value = unsigned(fd); count == 0 || value; value /= 10) digits[count++] = char('0' + value % 10);
+    constexpr const char kPrefix[] = "/proc/self/fd/";
+    size_t length = std::strlen(name);
+    if (sizeof kPrefix - 1 + count + 1 + length + 1 > size) return false;
+    char* out = std::copy(kPrefix, kPrefix + sizeof kPrefix - 1, buffer);
+    while (count) *out++ = digits[--count];
+    *out++ = '/';
+    std::memcpy(out, name, length + 1);
+    return true;
+}
+
 // The directories between `path` (relative to dir) and its first `skip` bytes, which exist, as
 // --dev-bind=/dev/dri/renderD128 needs. `path` is a buffer of the caller's; it is left as it was.
 int make_parents(int dir, char* path, size_t skip) {
@@ -125,23 +142,24 @@ int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
     int dev = int(::syscall(SYS_open_tree, fs, "dev", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (dev < 0) fail(plan, errno, "making the sandbox's /dev");
     if (int err = move_mount_to(dev, AT_FDCWD, "/dev")) fail(plan, err, "mounting the sandbox's /dev");
-    // The host's /dev is covered now: the nodes are found relative to it as the working directory (the
-    // caller's is restored below, for the program).
-    int cwd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cwd < 0 || ::fchdir(host_dev) < 0) fail(plan, errno, "opening the host's /dev");
+    // The host's /dev is covered now: its nodes are reached through host_dev's descriptor.
+    char source[4096];
+    auto host_node = [&](const char* name) {
+        if (!host_path(source, sizeof source, host_dev, name)) fail(plan, ENAMETOOLONG, "binding ", name);
+        return source;
+    };
     for (const char* path : kDevices)
-        if (int err = bind(path + 5, path)) fail(plan, err, "binding ", path);
+        if (int err = bind(host_node(path + 5), path)) fail(plan, err, "binding ", path);
     for (size_t i = 0; i < plan.device_bind_count; ++i) {
         // The parent resolved the source; one under /dev is found in the host's.
-        const char* source = plan.device_binds[i].source.c_str();
-        if (int err = bind(std::strncmp(source, "/dev/", 5) == 0 ? source + 5 : source,
+        const char* path = plan.device_binds[i].source.c_str();
+        if (int err = bind(std::strncmp(path, "/dev/", 5) == 0 ? host_node(path + 5) : path,
                            plan.device_binds[i].target.c_str()))
-            fail(plan, err, "--dev-bind ", source);
+            fail(plan, err, "--dev-bind ", path);
     }
     if (plan.terminal)
-        if (int err = bind(plan.terminal, "/dev/console")) fail(plan, err, "binding the caller's terminal at /dev/console");
-    if (::fchdir(cwd) < 0) fail(plan, errno, "returning to the working directory");
-    ::close(cwd);
+        if (int err = bind(host_node(plan.terminal), "/dev/console"))
+            fail(plan, err, "binding the caller's terminal at /dev/console");
     // No gid=: the tty group need not exist in a user namespace.
     int pts = new_file_system("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     if (pts < 0) fail(plan, -pts, "mounting the sandbox's /dev/pts");
