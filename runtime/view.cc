@@ -157,9 +157,9 @@ int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
                            plan.device_binds[i].target.c_str()))
             fail(plan, err, "--dev-bind ", path);
     }
-    if (plan.terminal)
-        if (int err = bind(host_node(plan.terminal), "/dev/console"))
-            fail(plan, err, "binding the caller's terminal at /dev/console");
+    // A convenience only (the program has the terminal on its descriptors): where this mount namespace cannot
+    // reach it by its name, there is no /dev/console.
+    if (plan.terminal && bind(host_node(plan.terminal), "/dev/console")) ::unlinkat(dev, "console", 0);
     // No gid=: the tty group need not exist in a user namespace.
     int pts = new_file_system("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     if (pts < 0) fail(plan, -pts, "mounting the sandbox's /dev/pts");
