@@ -131,6 +131,11 @@ echo $$ 2>/tmp/err >"$group/cgroup.procs" && echo "move: written" || echo "move:
     auto outcomes = Outcomes(r.out);
     EXPECT_THAT(outcomes[group + "/cgroup.max.descendants"], HasSubstr("Read-only file system")) << r.Describe();
     EXPECT_THAT(outcomes["move"], HasSubstr("Read-only file system")) << r.Describe();
+    // A cgroup namespace of its own gets a cgroup2 of its own, read-only too.
+    Result own = RunCmd({NSRUN_BIN, "--unshare=cgroup", "--", "sh", "-c",
+                         "stat -f -c %T /sys/fs/cgroup; echo $$ > /sys/fs/cgroup/cgroup.procs"});
+    EXPECT_EQ(own.out, "cgroup2fs\n") << own.Describe();
+    EXPECT_THAT(own.err, HasSubstr("Read-only file system")) << own.Describe();
 }
 
 // Root's 0600 segment, made in a throwaway ipc namespace of the test's (unshare --ipc) so the machine's own
