@@ -48,6 +48,7 @@ struct ChildPlan {
     const MountRequest* device_binds;  // --dev-bind: sources resolved, targets under /dev/
     size_t device_bind_count;
     const char* terminal;  // the caller's terminal below /dev ("pts/3"), shown as /dev/console; or nullptr
+    const char* working_directory;  // the caller's, looked up again in the view; or nullptr
     bool switch_identity;
     bool set_groups;  // false in a user namespace, where setgroups() is denied
     uid_t uid;

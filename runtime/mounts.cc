@@ -112,6 +112,7 @@ void prepare_mounts(const ChildPlan& plan) {
                                 request.kind == MountRequest::Kind::bind ? "--bind " : "--ro-bind ", failed_path);
         }
     }
+    if (plan.own_view) enter_working_directory(plan);
 }
 
 }  // namespace nsrun::runtime

@@ -110,6 +110,11 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.device_bind_count = device_binds.size();
     std::string terminal = spec.own_view ? callers_terminal() : "";
     plan.terminal = terminal.empty() ? nullptr : terminal.c_str();
+    char working_directory[PATH_MAX];
+    plan.working_directory = spec.own_view && ::getcwd(working_directory, sizeof working_directory) &&
+                                     working_directory[0] == '/'
+                                 ? working_directory
+                                 : nullptr;
     std::string tmpfs_options = "mode=0755";
     if (spec.identity)
         tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);

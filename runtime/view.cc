@@ -247,4 +247,11 @@ void prepare_view(const ChildPlan& plan) {
     ::umask(umask);
 }
 
+void enter_working_directory(const ChildPlan& plan) {
+    if (plan.working_directory && ::chdir(plan.working_directory) == 0) return;
+    for (char* const* entry = plan.envp; *entry; ++entry)
+        if (std::strncmp(*entry, "HOME=/", 6) == 0 && ::chdir(*entry + 5) == 0) return;
+    if (::chdir("/") < 0) fail(plan, errno, "entering the sandbox's /");
+}
+
 }  // namespace nsrun::runtime

@@ -17,4 +17,9 @@ namespace nsrun::runtime {
 // Reports over plan.channel_fd and exits on any failure.
 void prepare_view(const ChildPlan& plan);
 
+// After every mount: the caller's working directory by its path in the view, else $HOME, else /. The
+// directory inherited from the caller may be one the view covers (the host's /tmp, /run or /dev), which the
+// program must not keep a way into.
+void enter_working_directory(const ChildPlan& plan);
+
 }  // namespace nsrun::runtime

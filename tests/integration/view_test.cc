@@ -237,6 +237,24 @@ TEST_F(ViewTest, OptionMountsLandOnTopOfTheViewAndReadOnlyKeepsItsPlacesWritable
     EXPECT_EQ(ro.out, "/tmp: written\n/var/tmp: written\n/dev/shm: written\n/run: written\n") << ro.Describe();
 }
 
+// The working directory is looked up again by its path in the view: started from the host's /dev the
+// program is in the sandbox's /dev, and from a directory under the host's /tmp (which the sandbox does not
+// have) in $HOME, never in the covered host directory.
+TEST_F(ViewTest, TheWorkingDirectoryIsLookedUpInTheView) {
+    ASSERT_TRUE(fs::exists("/dev/kvm") || fs::exists("/dev/kmsg")) << "nothing to find in the host's /dev";
+    const std::string probe = "pwd; for f in kvm kmsg host-file; do [ -e $f ] && echo \"$f: reachable\"; done; true";
+    Process from_dev(lab().Nsrun({"--setenv=HOME=/var", "--", "sh", "-c", probe}), {}, "/dev");
+    Result dev = from_dev.Wait(30s);
+    EXPECT_EQ(dev.out, "/dev\n") << dev.Describe();
+    const std::string dir = "/tmp/nsrun-view-cwd-" + UniqueToken();
+    ASSERT_TRUE(fs::create_directory(dir));
+    std::ofstream(dir + "/host-file") << "";
+    Process from_tmp(lab().Nsrun({"--setenv=HOME=/var", "--", "sh", "-c", probe}), {}, dir);
+    Result tmp = from_tmp.Wait(30s);
+    fs::remove_all(dir);
+    EXPECT_EQ(tmp.out, "/var\n") << tmp.Describe();
+}
+
 // nsrun -- sh -i on a real terminal (python3's pty): tty(1) names it, a background job is listed and killed,
 // a window size set from outside is seen inside.
 constexpr const char* kInteractive = R"PY(
