@@ -7,7 +7,7 @@
 //   /sys       a read-only sysfs of the sandbox's network namespace (the host's, read-only, where the kernel
 //              refuses one), firmware masked, cgroupfs read-only
 //   /tmp, /var/tmp, /run: private
-// Every tmpfs place is a directory of one tmpfs, so the view costs one superblock.
+// The tmpfs places (/dev, /tmp, /var/tmp, /run, the masks, resolv.conf) are directories of one tmpfs.
 #pragma once
 
 #include "runtime/child.h"
