@@ -1,4 +1,5 @@
 // nsrun: the CLI only wires the libraries together: options -> runtime sandbox -> netsetup -> supervise.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -74,6 +75,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     spec.hostname = options.hostname;
     spec.read_only_root = options.read_only;
     spec.mounts = options.mounts;
+    spec.device_binds = options.device_binds;
     spec.capabilities = nsrun::runtime::keepable_capabilities(options.capabilities, options.cap_add_all);
     spec.chdir = options.chdir;
     spec.rlimits = options.rlimits;
@@ -97,7 +99,14 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
         spec.identity.reset();
         spec.extra_namespaces = 0;
         spec.capabilities = {};
+        spec.own_view = false;
     }
+    // A systemd-resolved or resolvconf host links the file into /run, of which the sandbox has a private one:
+    // the sandbox gets the file's content instead.
+    struct stat resolv_conf{};
+    if (!spec.resolv_conf && spec.own_view && ::lstat("/etc/resolv.conf", &resolv_conf) == 0 &&
+        S_ISLNK(resolv_conf.st_mode))
+        spec.resolv_conf = nsrun::net::read_host_resolver_files().etc_resolv_conf;
     return spec;
 }
 

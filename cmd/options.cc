@@ -51,6 +51,14 @@ int parse_unshare(const std::string& list, bool& user_namespace) {
     return flags;
 }
 
+// A file the sandbox's /dev can hold: /dev/NAME or /dev/DIR/NAME, nothing that climbs out.
+bool is_place_in_dev(const std::string& path) {
+    if (!path.starts_with("/dev/") || path.size() == 5) return false;
+    std::string parts = path.substr(4) + "/";
+    return parts.find("//") == std::string::npos && parts.find("/./") == std::string::npos &&
+           parts.find("/../") == std::string::npos;
+}
+
 int parse_fd(const std::string& text) {
     auto fd = parse_decimal(text, 1 << 20);
     if (!fd || *fd < 3) fail("--keep-fd " + text, "a descriptor number of 3 or more (0, 1 and 2 are always kept)");
@@ -270,6 +278,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     auto* tmpfs = app.add_option("--tmpfs", tmpfs_values, "Mount a fresh tmpfs at PATH (repeatable)")->type_name("PATH")->allow_extra_args(false);
     auto* bind = app.add_option("--bind", bind_values, "Bind SRC at DST (default: SRC), writable (repeatable)")->type_name("SRC[:DST]")->allow_extra_args(false);
     auto* ro_bind = app.add_option("--ro-bind", ro_bind_values, "Bind SRC at DST (default: SRC), read-only (repeatable)")->type_name("SRC[:DST]")->allow_extra_args(false);
+    std::vector<std::string> dev_bind_values;
+    app.add_option("--dev-bind", dev_bind_values, "Show the host's device DEV in the sandbox's /dev, at DST (default: DEV; under /dev) (repeatable)")
+        ->type_name("DEV[:DST]")
+        ->allow_extra_args(false);
     app.add_option("--cap-add", cap_add, "Capabilities the program keeps, comma-separated (default: none)")
         ->type_name("CAPS")
         ->allow_extra_args(false);
@@ -391,6 +403,16 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
         if (!kind) continue;
         options.mounts.push_back(runtime::parse_mount(*kind, option->results().at(taken[option]++)));
     }
+    for (const auto& text : dev_bind_values) {
+        runtime::MountRequest request;
+        size_t colon = text.find(':');
+        request.source = text.substr(0, colon);
+        request.target = colon == std::string::npos ? request.source : text.substr(colon + 1);
+        if (request.source.empty() || request.source[0] != '/') fail("--dev-bind " + text, "DEV must be an absolute path");
+        if (!is_place_in_dev(request.target))
+            fail("--dev-bind " + text, "DST must be a path below /dev/ without '.' or '..' (e.g. /dev/kvm)");
+        options.device_binds.push_back(std::move(request));
+    }
     for (const auto& list : cap_add) {
         options.capabilities.bits |= runtime::parse_capabilities(list).bits;
         std::string lower(list);
@@ -415,7 +437,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     if (options.net_only) {
         if (options.net == NetMode::host) fail("--net-only --net=host", "nothing would be isolated");
         for (const char* more : {"--unshare", "--hostname", "--read-only", "--tmpfs", "--bind", "--ro-bind",
-                                 "--cap-add", "--user", "--seccomp"})
+                                 "--cap-add", "--user", "--seccomp", "--dev-bind"})
             if (app.count(more))
                 fail(std::string(more) + " with --net-only",
                      "--net-only runs the program as you, with every capability and no seccomp, in the host's "

@@ -45,6 +45,7 @@ struct Options {
     std::optional<std::string> hostname;
     bool read_only = false;
     std::vector<runtime::MountRequest> mounts;  // in command-line order
+    std::vector<runtime::MountRequest> device_binds;  // --dev-bind, targets under /dev/
     runtime::CapabilitySet capabilities;
     bool cap_add_all = false;  // --cap-add=all: every capability nsrun itself has
     std::optional<std::string> user;  // --user as given; resolved against the password database at launch

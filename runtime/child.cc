@@ -140,8 +140,6 @@ void rearm_after_identity_change(const ChildPlan& plan) {
     if (plan.switch_identity) switch_identity(channel, "--user", plan.set_groups, plan.uid, plan.gid);
     if (plan.joining && plan.switch_identity) rearm_after_identity_change(plan);
     if (plan.chdir && ::chdir(plan.chdir) < 0) report_and_exit(channel, kStatusNsrunError, errno, "--chdir ", plan.chdir);
-    if (!plan.chdir && plan.working_directory && ::chdir(plan.working_directory) < 0 && ::chdir("/") < 0)
-        report_and_exit(channel, kStatusNsrunError, errno, "entering /");
     const char* failed_step = "dropping capabilities";
     // --net-only's program is trusted with the caller's privileges, as under ip netns exec.
     if (!plan.net_only && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -217,16 +215,18 @@ void run_child(const ChildPlan& plan) noexcept {
     }
     // The program must not get at nsrun's memory or /proc/1/exe through init (CVE-2019-5736).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    if (plan.net_only) prepare_net_only_mounts(plan);
-    else prepare_mounts(plan);
     if (plan.new_network) {
         if (int err = bring_up_loopback())
             report_and_exit(channel, kStatusNsrunError, err, "bringing up the sandbox's loopback");
         // The port space is the sandbox's own, so its servers may bind 80 or 53 without any capability, as in
-        // Docker. (Not for --net-only: its program has them, and its users' sessions get the host's rule.)
+        // Docker. Before the mounts: the view makes /proc/sys read-only (a net sysctl is the writer's netns's
+        // whichever /proc it is reached through). Not for --net-only: its program has the capabilities, and its
+        // users' sessions get the host's rule.
         if (int err = plan.net_only ? 0 : write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"))
             report_and_exit(channel, kStatusNsrunError, err, "opening the sandbox's low ports");
     }
+    if (plan.net_only) prepare_net_only_mounts(plan);
+    else prepare_mounts(plan);
     if (plan.hostname && ::sethostname(plan.hostname, std::strlen(plan.hostname)) < 0)
         report_and_exit(channel, kStatusNsrunError, errno, "setting the hostname");
     expect_byte(channel, kGo);

@@ -50,6 +50,12 @@ struct ChildPlan {
     const char* own_binary;     // nsrun's executable, made read-only inside; or nullptr
     size_t mount_count;
     MountStep* mount_steps;  // one per mount; the child fills in the trees it opens itself
+    // The sandbox's own /dev, /proc, /sys, /tmp, /var/tmp and /run (runtime/view.h), or the host's.
+    bool own_view;
+    bool new_cgroup_namespace;
+    const MountRequest* device_binds;  // --dev-bind: sources resolved, targets under /dev/
+    size_t device_bind_count;
+    const char* terminal;  // the caller's terminal below /dev ("pts/3"), shown as /dev/console; or nullptr
     bool switch_identity;
     bool set_groups;  // false in a user namespace, where setgroups() is denied
     uid_t uid;

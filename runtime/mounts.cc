@@ -13,8 +13,25 @@
 
 #include "runtime/child_report.h"
 #include "runtime/exit_status.h"
+#include "runtime/view.h"
 
 namespace nsrun::runtime {
+
+int place_resolv_conf(int mnt, const char* content, size_t size) {
+    int err = 0;
+    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
+    if (written < 0) err = errno;
+    else if (size_t(written) != size) err = EIO;
+    if (file >= 0) ::close(file);
+    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!err && tree < 0) err = errno;
+    // Onto the path itself, not where a link there leads (MOVE_MOUNT_T_SYMLINKS unset): a host's
+    // /etc/resolv.conf that links into /run would lead into the sandbox's own /run.
+    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
+    if (tree >= 0) ::close(tree);
+    return err;
+}
 
 // The sandbox's /etc/resolv.conf lives on a small tmpfs of its own that is attached nowhere: a memfd cannot be
 // bind-mounted (its mount is not in this namespace), and no directory of the host's may be covered to hold it.
@@ -29,15 +46,7 @@ int mount_resolv_conf(const char* content, size_t size) {
     if (!err && mnt < 0) err = errno;
     ::close(fs);
     if (err) return err;
-    int file = ::openat(mnt, "resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-    ssize_t written = file < 0 ? -1 : ::write(file, content, size);
-    if (written < 0) err = errno;
-    else if (size_t(written) != size) err = EIO;
-    if (file >= 0) ::close(file);
-    int tree = err ? -1 : int(::syscall(SYS_open_tree, mnt, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (!err && tree < 0) err = errno;
-    if (!err && ::syscall(SYS_move_mount, tree, "", AT_FDCWD, "/etc/resolv.conf", MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
-    if (tree >= 0) ::close(tree);
+    err = place_resolv_conf(mnt, content, size);
     ::close(mnt);
     return err;
 }
@@ -131,17 +140,19 @@ void prepare_mounts(const ChildPlan& plan) {
     if (plan.read_only_root)
         if (int err = set_read_only(AT_FDCWD, "/", 0))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "making the file system read-only");
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+    if (plan.own_view) prepare_view(plan);
+    else if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
         report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "mounting /proc for the sandbox's pid namespace");
-    if (plan.resolv_conf)
+    if (plan.resolv_conf && !plan.own_view)  // the view puts it in place from its own tmpfs
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
     // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next
     // root launch to run (the shape of runc's CVE-2019-5736), or forge nsrun's records and locks under
-    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over. A path
-    // that is not there (a deleted binary, no /run/nsrun yet) is nothing to protect.
+    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over (the view's
+    // private /run hides the state directory altogether). A path that is not there (a deleted binary, one
+    // under the view's /tmp, no /run/nsrun yet) is nothing to protect.
     if (!plan.read_only_root)
-        for (const char* path : {plan.own_binary, static_cast<const char*>(kStateDirectory)}) {
+        for (const char* path : {plan.own_binary, plan.own_view ? nullptr : static_cast<const char*>(kStateDirectory)}) {
             const char* failed_path;
             int err = path ? bind_mount(path, path, true, &failed_path) : 0;
             if (err && err != ENOENT)
@@ -156,6 +167,7 @@ void prepare_mounts(const ChildPlan& plan) {
             attach_bind(plan, request, plan.mount_steps[i]);
         }
     }
+    if (plan.own_view) enter_working_directory(plan);
 }
 
 }  // namespace nsrun::runtime

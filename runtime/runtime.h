@@ -48,7 +48,9 @@ struct SandboxSpec {
     SeccompFilter seccomp = SeccompFilter::off();
     CapabilitySet capabilities;                // kept by the program; everything else is dropped
     bool read_only_root = false;               // the host's whole file system view read-only
-    std::vector<MountRequest> mounts;          // done in order, after /proc and resolv.conf
+    std::vector<MountRequest> mounts;          // done in order, after the view and resolv.conf
+    bool own_view = true;                      // own /dev, /proc, /sys, /tmp, /run, IPC and UTS (runtime/view.h)
+    std::vector<MountRequest> device_binds;    // --dev-bind: host devices shown in the sandbox's /dev
     std::optional<Identity> identity;          // uid/gid the program runs as (default: nsrun's)
     std::optional<std::string> chdir;
     std::vector<ResourceLimit> rlimits;

@@ -2,6 +2,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <climits>
 #include <string>
 
 #include "runtime/bind_sources.h"
@@ -29,7 +31,33 @@ int clone_flags_of(const SandboxSpec& spec) {
     if (spec.new_network) flags |= CLONE_NEWNET;
     if (spec.id_mapping != IdMapping::host) flags |= CLONE_NEWUSER;
     if (spec.hostname) flags |= CLONE_NEWUTS;
+    // SysV IPC and the hostname are the host's otherwise: root's shared memory, sethostname().
+    if (spec.own_view) flags |= CLONE_NEWIPC | CLONE_NEWUTS;
     return flags;
+}
+
+// Each --dev-bind source must be a device node, named by its real path: the sandbox's /dev covers the host's
+// before the child binds it, so a symbolic link into /dev would no longer lead there.
+std::vector<MountRequest> resolved_device_binds(const std::vector<MountRequest>& requests) {
+    std::vector<MountRequest> resolved = requests;
+    for (MountRequest& request : resolved) {
+        char path[PATH_MAX];
+        struct stat st{};
+        if (!::realpath(request.source.c_str(), path) || ::stat(path, &st) < 0)
+            throw_errno("--dev-bind " + request.source);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) fail("--dev-bind " + request.source, "not a device node");
+        request.source = path;
+    }
+    return resolved;
+}
+
+// The terminal on the caller's 0, 1 or 2 by its path below /dev, "" when there is none: the child binds it
+// by path, since a descriptor opened in the host's mount namespace cannot be cloned from the sandbox's.
+std::string callers_terminal() {
+    char path[PATH_MAX];
+    for (int fd = 0; fd <= 2; ++fd)
+        if (::ttyname_r(fd, path, sizeof path) == 0 && std::strncmp(path, "/dev/", 5) == 0) return path + 5;
+    return "";
 }
 
 void send_byte(int channel, char byte, const char* doing) {
@@ -44,8 +72,8 @@ void send_byte(int channel, char byte, const char* doing) {
 void check_net_only(const SandboxSpec& spec) {
     if (!spec.new_network) fail("--net-only", "needs a network namespace of its own");
     if (spec.id_mapping != IdMapping::host || spec.identity) fail("--net-only", "the program runs as the caller, in no user namespace");
-    if (spec.extra_namespaces || spec.hostname || spec.read_only_root || !spec.mounts.empty() ||
-        spec.capabilities.bits || spec.seccomp.enabled())
+    if (spec.own_view || spec.extra_namespaces || spec.hostname || spec.read_only_root || !spec.mounts.empty() ||
+        !spec.device_binds.empty() || spec.capabilities.bits || spec.seccomp.enabled())
         fail("--net-only", "only the network is isolated (no other namespace, view, capability set or filter)");
 }
 
@@ -95,6 +123,13 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     // Only a block's trees wait for its user namespace; the others must be ready before the child uses them.
     if (spec.id_mapping != IdMapping::block) binds.finish(-1);
     plan.mount_steps = binds.steps();
+    plan.own_view = spec.own_view;
+    plan.new_cgroup_namespace = spec.extra_namespaces & CLONE_NEWCGROUP;
+    std::vector<MountRequest> device_binds = resolved_device_binds(spec.device_binds);
+    plan.device_binds = device_binds.data();
+    plan.device_bind_count = device_binds.size();
+    std::string terminal = spec.own_view ? callers_terminal() : "";
+    plan.terminal = terminal.empty() ? nullptr : terminal.c_str();
     std::string tmpfs_options = "mode=0755";
     if (spec.identity)
         tmpfs_options += ",uid=" + std::to_string(spec.identity->uid) + ",gid=" + std::to_string(spec.identity->gid);

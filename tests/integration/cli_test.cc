@@ -19,8 +19,8 @@ protected:
     void SetUp() override {
         LabTest::SetUp();
         if (IsSkipped() || HasFatalFailure()) return;
-        char tmpl[] = "/tmp/nsrun-cli-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        std::string tmpl = std::string(kHostScratch) + "/nsrun-cli-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
         tmp_ = tmpl;
     }
     void TearDown() override {

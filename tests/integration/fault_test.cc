@@ -195,7 +195,8 @@ TEST_F(FaultTest, ExhaustedPoolIsAClearErrorNamingThePool) {
 }
 
 TEST_F(FaultTest, TableDeletedWhileASandboxRunsIsRecreatedByTheNextLaunch) {
-    const std::string go = lab().dir() + "/go";
+    ScratchPath go_file("go");  // the lab's directory is under /run, which the sandboxes have their own of
+    const std::string& go = go_file.path();
     // The running sandbox fetches the page only after the table is gone and back.
     Process running(lab().Nsrun(Nat({"sh", "-c",
                                      "echo ready; i=0; while [ ! -e " + go + " ] && [ $i -lt 300 ]; do sleep 0.1; "

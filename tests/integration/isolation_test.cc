@@ -59,12 +59,12 @@ std::map<std::string, std::string> ProbeResults(const std::string& text) {
 
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-// A fresh directory under /tmp (mode 0755), removed with everything in it on destruction.
+// A fresh directory under `parent` (mode 0755), removed with everything in it on destruction.
 class TempDir {
 public:
-    TempDir() {
-        char tmpl[] = "/tmp/nsrun-iso-XXXXXX";
-        if (!::mkdtemp(tmpl)) {
+    explicit TempDir(const std::string& parent = kHostScratch) {
+        std::string tmpl = parent + "/nsrun-iso-XXXXXX";
+        if (!::mkdtemp(tmpl.data())) {
             ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
             return;
         }
@@ -627,11 +627,12 @@ TEST_F(IsolationTest, SigkillOfNsrunKillsEverySandboxProcess) {
 
 TEST_F(IsolationTest, ReadOnlyMakesTheWholeHostViewReadOnly) {
     const std::string name = "nsrun-iso-" + UniqueToken();
-    // As the host's root, which every directory here would let write without --read-only.
+    // As the host's root, which every directory here would let write without --read-only. (/tmp, /var/tmp and
+    // /run are the sandbox's own, writable and gone with it.)
     Result ro = lab().RunNsrun({"--read-only", "--host-identity", "--setenv=NAME=" + name, "--", "sh", "-c",
-                                "for d in /var/tmp /root /tmp; do touch \"$d/$NAME\" && echo \"$d writable\"; done"});
+                                "for d in /var/lib /root /etc; do touch \"$d/$NAME\" && echo \"$d writable\"; done"});
     EXPECT_EQ(ro.out, "") << ro.Describe();
-    for (const char* dir : {"/var/tmp", "/root", "/tmp"}) {
+    for (const char* dir : {"/var/lib", "/root", "/etc"}) {
         EXPECT_THAT(ro.err, HasSubstr(std::string(dir) + "/" + name + "': Read-only file system")) << ro.Describe();
         std::error_code ec;
         EXPECT_FALSE(fs::exists(std::string(dir) + "/" + name));
@@ -644,7 +645,7 @@ TEST_F(IsolationTest, ReadOnlyMakesTheWholeHostViewReadOnly) {
 }
 
 TEST_F(IsolationTest, TmpfsIsTheSandboxsOwn) {
-    TempDir host_dir;  // under the host's /tmp
+    TempDir host_dir("/tmp");
     const std::string name = "nsrun-iso-" + UniqueToken();
     Result r = lab().RunNsrun({"--tmpfs=/tmp", "--setenv=NAME=" + name, "--setenv=HOSTDIR=" + host_dir.path(), "--",
                                "sh", "-c",
@@ -783,22 +784,24 @@ TEST_F(IsolationTest, HostnameIsTheSandboxsOwn) {
     EXPECT_EQ(host.out, std::string(before) + "\n");
 }
 
-// A SysV shared-memory segment made outside is invisible inside with --unshare=ipc. Everything runs in a
-// throwaway ipc namespace of the test's (unshare --ipc), so the machine's own is untouched.
+// A SysV shared-memory segment made outside is invisible inside, by default and with --unshare=ipc (still
+// accepted). Everything runs in a throwaway ipc namespace of the test's (unshare --ipc), so the machine's own
+// is untouched.
 TEST_F(IsolationTest, UnshareIpcHidesTheHostsSharedMemory) {
     const std::string script = R"SH(
 set -u
 id=$(ipcmk -M 1024 | sed -n 's/^Shared memory id: //p')
 [ -n "$id" ] || exit 99
 echo "id=$id"
-echo "shared:"; "$1" -- ipcs -m | awk -v id="$id" '$2 == id { print "seen" }'
+echo "host:"; ipcs -m | awk -v id="$id" '$2 == id { print "seen" }'
+echo "default:"; "$1" -- ipcs -m | awk -v id="$id" '$2 == id { print "seen" }'
 echo "unshared:"; "$1" --unshare=ipc -- ipcs -m | awk -v id="$id" '$2 == id { print "seen" }'
 ipcrm -m "$id"
 )SH";
     Result r = lab().Host({"unshare", "--ipc", "sh", "-c", script, "sh", NSRUN_BIN});
     ASSERT_EQ(r.status, 0) << r.Describe();
-    EXPECT_THAT(r.out, HasSubstr("shared:\nseen\nunshared:\n")) << "control: without --unshare=ipc it is seen\n"
-                                                               << r.Describe();
+    EXPECT_THAT(r.out, HasSubstr("host:\nseen\ndefault:\nunshared:\n")) << "control: outside it is seen\n"
+                                                                     << r.Describe();
     EXPECT_THAT(r.out, ::testing::EndsWith("unshared:\n")) << r.Describe();
 }
 
@@ -817,8 +820,9 @@ TEST_F(IsolationTest, UnshareListGivesNewNamespaces) {
                          std::vector<std::string>(lines.begin() + 8, lines.end()));
     };
     auto [host_ns, plain_ns] = host_and_sandbox("");
-    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(plain_ns[i], host_ns[i]) << "shared by default";
-    for (size_t i = 4; i < 8; ++i) EXPECT_NE(plain_ns[i], host_ns[i]) << "always new (user: root's mapped block)";
+    for (size_t i = 2; i < 4; ++i) EXPECT_EQ(plain_ns[i], host_ns[i]) << "shared by default";
+    for (size_t i : {0, 1, 4, 5, 6, 7})
+        EXPECT_NE(plain_ns[i], host_ns[i]) << "always new (uts and ipc: the view's; user: root's mapped block)";
     auto [host_own, own_ns] = host_and_sandbox("--host-identity");
     EXPECT_EQ(own_ns[4], host_own[4]) << "--host-identity: the host's user namespace";
     auto [host_user, user_ns] = host_and_sandbox("--host-identity --unshare=user");
@@ -870,14 +874,19 @@ TEST_F(IsolationTest, RootlessHostnameTmpfsAndReadOnlyWork) {
     EXPECT_EQ(tmpfs.status, 0) << tmpfs.Describe();
     EXPECT_EQ(tmpfs.out, name + "\n");
     EXPECT_FALSE(fs::exists("/tmp/" + name));
-    // /tmp is writable for nobody on the host; --read-only takes that away.
-    Result ro = lab().Host(AsNobody(nsrun, {"--read-only", "--", "sh", "-c", ": > /tmp/" + name}));
+    // A directory writable for nobody on the host (as /tmp is; the sandbox's /tmp is its own); --read-only
+    // takes that away.
+    TempDir open_dir;
+    ::chmod(open_dir.path().c_str(), 01777);
+    Result rw = lab().Host(AsNobody(nsrun, {"--", "sh", "-c", ": > " + (open_dir / name)}));
+    EXPECT_EQ(rw.status, 0) << "control: " << rw.Describe();
+    EXPECT_TRUE(fs::exists(open_dir / name));
+    fs::remove(open_dir / name);
+    Result ro = lab().Host(AsNobody(nsrun, {"--read-only", "--", "sh", "-c", ": > " + (open_dir / name)}));
     EXPECT_NE(ro.status, 0) << ro.Describe();
     EXPECT_NE(ro.status, 125) << ro.Describe();
     EXPECT_THAT(ro.err, HasSubstr("Read-only file system")) << ro.Describe();
-    std::error_code ec;
-    EXPECT_FALSE(fs::exists("/tmp/" + name));
-    fs::remove("/tmp/" + name, ec);
+    EXPECT_FALSE(fs::exists(open_dir / name));
 }
 
 TEST_F(IsolationTest, RootlessUserRootIsAnNsrunError) {

@@ -429,8 +429,8 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
 }
 
 PublicCopy::PublicCopy(const std::string& source) {
-    char tmpl[] = "/tmp/nsrun-it-XXXXXX";
-    if (!::mkdtemp(tmpl)) {
+    std::string tmpl = std::string(kHostScratch) + "/nsrun-it-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) {
         ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
         return;
     }

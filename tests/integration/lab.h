@@ -151,7 +151,23 @@ std::string UniqueToken();
 std::string ReadFile(const std::string& path);
 // Pids of processes whose command line contains `needle` (the test binary's own excepted).
 std::vector<pid_t> ProcessesMentioning(const std::string& needle);
-// nsrun copied to a fresh 0755 directory, so that an unprivileged user can execute it; removed on destruction.
+// Where tests keep host files a sandbox must see: its /tmp, /var/tmp and /run are its own.
+inline constexpr const char* kHostScratch = "/var/lib";
+// A fresh path under kHostScratch, for a file both a test and its sandboxes see; removed on destruction.
+class ScratchPath {
+public:
+    explicit ScratchPath(const std::string& tag)
+        : path_(std::string(kHostScratch) + "/nsrun-" + tag + "-" + UniqueToken()) {}
+    ~ScratchPath() { ::unlink(path_.c_str()); }
+    ScratchPath(const ScratchPath&) = delete;
+    ScratchPath& operator=(const ScratchPath&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+// nsrun copied to a fresh 0755 directory (under kHostScratch), so that an unprivileged user can execute it;
+// removed on destruction.
 class PublicCopy {
 public:
     explicit PublicCopy(const std::string& source);

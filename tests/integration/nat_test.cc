@@ -104,7 +104,8 @@ TEST_F(NatTest, SandboxHasEth0InThePoolADefaultRouteAndLoopbackAndTheHostAVeth) 
 
 TEST_F(NatTest, FortyConcurrentLaunchesAllWorkWithDistinctAddresses) {
     constexpr int kCount = 40;
-    const std::string barrier = lab().dir() + "/barrier";
+    ScratchPath barrier_file("barrier");  // the lab's directory is under /run, which the sandboxes have their own of
+    const std::string& barrier = barrier_file.path();
     // Each sandbox prints its address, fetches a page, then stays up until the barrier file appears, so all
     // forty are alive at once when their addresses are compared.
     const std::string script =

@@ -30,7 +30,8 @@ TEST_F(StressTest, TwoHundredNatSandboxesAtOnceGetDistinctAddressesAndLeaveNothi
     // compared, without 200 shells polling for a file on two cores. O_RDWR opens without waiting for a reader;
     // O_CLOEXEC keeps the write end out of every child, or the EOF would never come. Readable by all: root's
     // sandboxes are nobody to the host.
-    const std::string fifo = lab().dir() + "/release";
+    ScratchPath fifo_file("release");  // the lab's directory is under /run, which the sandboxes have their own of
+    const std::string& fifo = fifo_file.path();
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0) << std::strerror(errno);
     UniqueFd release(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
     ASSERT_TRUE(release) << std::strerror(errno);

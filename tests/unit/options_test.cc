@@ -150,6 +150,15 @@ TEST(Options, NetOnlyRefusesMoreIsolation) {
     EXPECT_THAT(error_of({"--net-only", "--net=host", "x"}), HasSubstr("nothing would be isolated"));
 }
 
+TEST(Options, DevBindTakesDeviceAndPlaceBelowDev) {
+    auto result = parse({"--dev-bind=/dev/kvm", "--dev-bind=/dev/dri/renderD128:/dev/dri/card", "x"});
+    ASSERT_EQ(result.options.device_binds.size(), 2u);
+    EXPECT_EQ(result.options.device_binds[0].source, "/dev/kvm");
+    EXPECT_EQ(result.options.device_binds[0].target, "/dev/kvm");
+    EXPECT_EQ(result.options.device_binds[1].source, "/dev/dri/renderD128");
+    EXPECT_EQ(result.options.device_binds[1].target, "/dev/dri/card");
+}
+
 struct BadInput {
     std::vector<std::string> args;
     std::map<std::string, std::string> env;
@@ -196,7 +205,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--net=nat", "x"}, {{"NSRUN_SUBNET", "garbage"}}, {}, "NSRUN_SUBNET garbage"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "pool = 1.2.3.0/24\n"}}, "unknown setting 'pool'"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "subnet\n"}}, "nsrun.conf:1: expected"},
-        BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"}));
+        BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"},
+        BadInput{{"--dev-bind=dev/kvm", "x"}, {}, {}, "--dev-bind dev/kvm: DEV must be an absolute path"},
+        BadInput{{"--dev-bind=/dev/kvm:/etc/kvm", "x"}, {}, {}, "--dev-bind /dev/kvm:/etc/kvm: DST must be a path below /dev/"},
+        BadInput{{"--dev-bind=/dev/kvm:/dev/", "x"}, {}, {}, "DST must be a path below /dev/"},
+        BadInput{{"--dev-bind=/dev/kvm:/dev/../etc/x", "x"}, {}, {}, "DST must be a path below /dev/"},
+        BadInput{{"--dev-bind=/dev/kvm:/dev/a//b", "x"}, {}, {}, "DST must be a path below /dev/"},
+        BadInput{{"--dev-bind=/dev/kvm:/dev/./kvm", "x"}, {}, {}, "DST must be a path below /dev/"}));
 
 runtime::IdPool pool_of(std::vector<std::string> args, const FakeHost& host = {}) {
     return parse(std::move(args), host).options.id_pool;
