@@ -30,6 +30,8 @@ struct JoinSpec {
     std::vector<std::string> env;
     SeccompFilter seccomp = SeccompFilter::off();
     std::optional<Identity> identity;  // the uid/gid to run as (the sandbox's --user); default: nsrun's
+    std::optional<std::string> chdir;  // default: the root of the sandbox's mount namespace
+    std::vector<int> keep_fds;         // passed on beside 0, 1 and 2
 };
 
 // When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat); nullopt when there is

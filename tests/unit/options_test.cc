@@ -98,6 +98,7 @@ TEST(Options, HelpAndVersion) {
     EXPECT_EQ(help.action, ParseResult::Action::print_help);
     EXPECT_THAT(help.text, HasSubstr("--net"));
     EXPECT_THAT(help.text, HasSubstr("Exit status"));
+    EXPECT_THAT(help.text, HasSubstr("move:IFACE"));
     auto version = parse({"--version"});
     EXPECT_EQ(version.action, ParseResult::Action::print_version);
     EXPECT_EQ(version.text, std::string("nsrun ") + NSRUN_VERSION + "\n");
@@ -149,7 +150,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--net=nat", "x"}, {{"NSRUN_SUBNET", "garbage"}}, {}, "NSRUN_SUBNET garbage"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "pool = 1.2.3.0/24\n"}}, "unknown setting 'pool'"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "subnet\n"}}, "nsrun.conf:1: expected"},
-        BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"}));
+        BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"},
+        BadInput{{"--tmpfs=/", "x"}, {}, {}, "--tmpfs /: nothing can be mounted on /"},
+        BadInput{{"--tmpfs=/tmp/..", "x"}, {}, {}, "--tmpfs /tmp/..: nothing can be mounted on /"},
+        BadInput{{"--ro-bind=/usr:/", "x"}, {}, {}, "--ro-bind /usr:/: nothing can be mounted on /"}));
 
 }  // namespace
 }  // namespace nsrun::cli
