@@ -133,7 +133,7 @@ SandboxClaim SandboxClaim::take(const std::string& name, const std::vector<int>&
     return take_file(name, doing, name);
 }
 
-std::optional<SandboxClaim> SandboxClaim::take_unnamed(const std::vector<int>& keep_fds) noexcept {
+std::optional<SandboxClaim> SandboxClaim::take_unnamed(const std::vector<int>& keep_fds) {
     if (::geteuid() != 0) return std::nullopt;
     for (int fd : keep_fds)
         if (::fcntl(fd, F_GETFD) < 0) return std::nullopt;  // the launch reports it
@@ -141,8 +141,9 @@ std::optional<SandboxClaim> SandboxClaim::take_unnamed(const std::vector<int>& k
                              std::to_string(namespace_inode("/proc/self/ns/pid"));
     try {
         return take_file(file, "recording the sandbox", "");
-    } catch (const std::exception&) {
-        return std::nullopt;
+    } catch (const Error& error) {
+        if (error.err() == 0) throw;  // a state file that cannot be trusted: the launch says so
+        return std::nullopt;          // a read-only /run, say
     }
 }
 

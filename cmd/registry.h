@@ -39,9 +39,10 @@ public:
     // changed. `keep_fds` (--keep-fd) must be open already: the record's descriptor could otherwise take one of
     // those numbers and be passed on to the program.
     static SandboxClaim take(const std::string& name, const std::vector<int>& keep_fds = {});
-    // The record of an unnamed sandbox (root only): nullopt when it cannot be made, which costs the launch
-    // nothing but its line in nsrun list.
-    static std::optional<SandboxClaim> take_unnamed(const std::vector<int>& keep_fds = {}) noexcept;
+    // The record of an unnamed sandbox (root only): nullopt when it cannot be made (a read-only /run), which
+    // costs the launch nothing but its line in nsrun list. Throws Error(path, why) when the records' directory
+    // cannot be trusted.
+    static std::optional<SandboxClaim> take_unnamed(const std::vector<int>& keep_fds = {});
     SandboxClaim(SandboxClaim&& other) noexcept = default;
     SandboxClaim& operator=(SandboxClaim&&) = delete;
     // Unmounts and removes the name and the record.
