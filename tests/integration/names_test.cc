@@ -263,6 +263,27 @@ TEST_F(NamesTest, ExecGivesTheSandboxsEnvironmentNotTheCallers) {
     joined.Wait(10s);
 }
 
+// A named sandbox's record holds its launch environment: no other sandbox may read it (a program run by root
+// is uid 0, the records' owner), nor plant one.
+TEST_F(NamesTest, NoSandboxSeesNsrunsRecords) {
+    const std::string name = Name("rec");
+    const std::string secret = "LAUNCH_SECRET=" + UniqueToken();
+    Process p = StartNamed(name, {"--setenv=" + secret});
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    ASSERT_THAT(ReadFile(RecordPath(name)), HasSubstr(secret)) << "control: the record holds the environment";
+    for (const Argv& flags : {Argv{}, Argv{"--read-only"}}) {
+        Argv args = flags;
+        args.insert(args.end(), {"--", "sh", "-c",
+                                 "ls -A /run/nsrun; cat /run/nsrun/sandboxes/* 2>/dev/null; "
+                                 "touch /run/nsrun/planted 2>/dev/null && echo planted || echo refused"});
+        Result r = lab().RunNsrun(args);
+        EXPECT_EQ(r.status, 0) << r.Describe();
+        EXPECT_EQ(r.out, "refused\n") << r.Describe();
+        Result joined = lab().RunNsrun({"exec", name, "--", "ls", "-A", "/run/nsrun"});
+        EXPECT_EQ(joined.out, "") << joined.Describe();
+    }
+}
+
 TEST_F(NamesTest, ExecPassesOnlyTheDescriptorsItIsTold) {
     const std::string name = Name("fds");
     Process p = StartNamed(name);
