@@ -171,7 +171,8 @@ TEST_F(CliTest, VersionAndHelp) {
         Result help = lab().RunNsrun({flag});
         EXPECT_EQ(help.status, 0) << help.Describe();
         EXPECT_THAT(help.out, HasSubstr("PROGRAM"));
-        for (const char* option : {"--net", "move:IFACE", "--dns", "--subnet", "--verbose", "--version", "--help"})
+        EXPECT_THAT(help.out, HasSubstr("host's network; move:IFACE")) << "--net's line names every mode";
+        for (const char* option : {"--net", "--dns", "--subnet", "--verbose", "--version", "--help"})
             EXPECT_THAT(help.out, HasSubstr(option));
         EXPECT_EQ(help.err, "");
     }
