@@ -17,6 +17,13 @@
 namespace nsrun::cli {
 namespace {
 
+// Never throws: an unnamed launch's record must not fail the launch (a deleted working directory, say).
+std::string absolute_path(const std::string& path) {
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(path, error);
+    return error ? path : absolute.lexically_normal().string();
+}
+
 uint64_t own_pid_namespace() {
     struct stat st{};
     return ::stat("/proc/self/ns/pid", &st) == 0 ? uint64_t(st.st_ino) : 0;
@@ -98,7 +105,7 @@ SandboxRecord launch_record(const Options& options, const runtime::SandboxSpec& 
     // nsrun exec compiles the profile again, maybe from another directory.
     record.seccomp = options.seccomp == "default" || options.seccomp == "off"
                          ? options.seccomp
-                         : std::filesystem::absolute(options.seccomp).lexically_normal().string();
+                         : absolute_path(options.seccomp);
     if (spec.identity) {
         record.uid = spec.identity->uid;
         record.gid = spec.identity->gid;
