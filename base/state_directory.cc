@@ -62,9 +62,11 @@ UniqueFd open_state_file(int dir, std::string_view dir_path, const std::string& 
 }
 
 void make_state_directory() {
+    UniqueFd dir = open_state_directory("", 0755);
     // Where root cannot make it (a read-only /run), no program of a sandbox can either.
-    if (!open_state_directory("", 0755) && errno != EROFS && errno != EACCES)
-        throw_errno(std::string("creating ") + kStateDirectory);
+    if (!dir && errno != EROFS && errno != EACCES) throw_errno(std::string("creating ") + kStateDirectory);
+    if (dir && ::mkdirat(dir.get(), "empty", 0555) < 0 && errno != EEXIST && errno != EROFS)
+        throw_errno(std::string("creating ") + kEmptyStateView);
 }
 
 }  // namespace nsrun

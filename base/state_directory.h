@@ -19,6 +19,8 @@
 namespace nsrun {
 
 inline constexpr const char* kStateDirectory = "/run/nsrun";
+// An empty directory of root's: what every sandbox sees at /run/nsrun (runtime/mounts.cc).
+inline constexpr const char* kEmptyStateView = "/run/nsrun/empty";
 
 // Why a file with status `st` is no trusted state file of type `type` (S_IFDIR or S_IFREG): "a symbolic link",
 // "owned by uid 1000, not root", "writable by its group or others"; "" when it is trusted.
@@ -35,8 +37,9 @@ UniqueFd open_state_directory(std::string_view relative, mode_t create_mode = 0)
 // throws Error(path, why) when the file is there but cannot be trusted.
 UniqueFd open_state_file(int dir, std::string_view dir_path, const std::string& name, int flags, mode_t mode = 0);
 
-// Before every root launch: makes /run/nsrun (root's, 0755) if it is missing, so that no sandboxed program can
-// create it first, and refuses one that cannot be trusted (Error("/run/nsrun", why)).
+// Before every root launch: makes /run/nsrun (root's, 0755) and kEmptyStateView if they are missing, so that
+// no sandboxed program can create them first, and refuses a /run/nsrun that cannot be trusted
+// (Error("/run/nsrun", why)).
 void make_state_directory();
 
 }  // namespace nsrun

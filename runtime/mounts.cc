@@ -85,11 +85,14 @@ void prepare_mounts(const ChildPlan& plan) {
         if (err && err != ENOENT) report_and_exit(plan.channel_fd, kStatusNsrunError, err, "protecting ", failed_path);
     }
     // nsrun's records and locks: a uid 0 program could forge them to mislead the next launch, and read them
-    // (root's files), a named sandbox's launch environment included. Inside, an empty read-only tmpfs
-    // covers them, which cannot be renamed over either. Every root launch has made the directory.
-    if (::mount("tmpfs", kStateDirectory, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755") < 0 &&
-        errno != ENOENT)
-        report_and_exit(plan.channel_fd, kStatusNsrunError, errno, "covering ", kStateDirectory);
+    // (root's files), a named sandbox's launch environment included. Inside, a read-only bind of an empty
+    // directory covers them (cheaper than a tmpfs, whose superblock each launch would make and destroy), which
+    // cannot be renamed over either. Every root launch has made both; without the empty one (a rootless
+    // launch, whose program cannot read root's records), the directory itself, read-only.
+    const char* failed_path;
+    int err = bind_mount(kEmptyStateView, kStateDirectory, true, &failed_path);
+    if (err == ENOENT) err = bind_mount(kStateDirectory, kStateDirectory, true, &failed_path);
+    if (err && err != ENOENT) report_and_exit(plan.channel_fd, kStatusNsrunError, err, "covering ", failed_path);
     for (size_t i = 0; i < plan.mount_count; ++i) {
         const MountRequest& request = plan.mounts[i];
         if (request.kind == MountRequest::Kind::tmpfs) {
