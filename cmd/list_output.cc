@@ -83,7 +83,7 @@ std::string sandboxes_json(const std::vector<SandboxRecord>& sandboxes) {
     for (size_t i = 0; i < sandboxes.size(); ++i) {
         const SandboxRecord& r = sandboxes[i];
         out += i ? ",\n " : "\n ";
-        out += "{\"name\": " + json_string(r.name) + ", \"pid\": " + std::to_string(r.nsrun_pid) +
+        out += "{\"name\": " + (r.name.empty() ? std::string("null") : json_string(r.name)) + ", \"pid\": " + std::to_string(r.nsrun_pid) +
                ", \"init_pid\": " + std::to_string(r.init_pid) + ", \"addresses\": " + json_array(r.addresses) +
                ", \"ports\": " + json_array(r.ports) + ", \"command\": " + json_array(r.command) + "}";
     }
@@ -98,7 +98,7 @@ std::string sandboxes_table(const std::vector<SandboxRecord>& sandboxes) {
         std::vector<std::string> addresses, ports;
         for (const auto& address : r.addresses) addresses.push_back(printable(address));
         for (const auto& port : r.ports) ports.push_back(printable(port));
-        rows.push_back({printable(r.name), std::to_string(r.nsrun_pid), joined(addresses, ","), joined(ports, ","),
+        rows.push_back({r.name.empty() ? "-" : printable(r.name), std::to_string(r.nsrun_pid), joined(addresses, ","), joined(ports, ","),
                         joined(args, " ")});
     }
     std::vector<size_t> width(rows[0].size(), 0);

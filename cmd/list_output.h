@@ -14,10 +14,11 @@ namespace nsrun::cli {
 std::string json_string(std::string_view text);
 
 // [{"name": ..., "pid": ..., "init_pid": ..., "addresses": [...], "ports": [...], "command": [...]}, ...]
-// followed by a newline; "[]\n" when none.
+// followed by a newline; "[]\n" when none. "name" is null for an unnamed sandbox.
 std::string sandboxes_json(const std::vector<SandboxRecord>& sandboxes);
 
-// Columns NAME, PID (nsrun's), ADDRESSES, PORTS, COMMAND; "-" for an empty cell. Control characters in cells
+// Columns NAME, PID (nsrun's), ADDRESSES, PORTS, COMMAND; "-" for an empty cell (an unnamed sandbox's name
+// too). Control characters in cells
 // are shown as \xHH so that nothing a command line holds reaches the terminal as is.
 std::string sandboxes_table(const std::vector<SandboxRecord>& sandboxes);
 
