@@ -17,7 +17,9 @@ std::string hex_escape(unsigned char c, const char* format) {
 
 // The fields of one sandbox, in the order they are printed.
 ordered_json sandbox_json(const SandboxRecord& r) {
-    return {{"name", r.name},           {"pid", r.nsrun_pid}, {"init_pid", r.init_pid},
+    // An unnamed sandbox's name is null.
+    return {{"name", r.name.empty() ? ordered_json() : ordered_json(r.name)},
+            {"pid", r.nsrun_pid}, {"init_pid", r.init_pid},
             {"addresses", r.addresses}, {"ports", r.ports},   {"command", r.command}};
 }
 
@@ -68,7 +70,7 @@ std::string sandboxes_table(const std::vector<SandboxRecord>& sandboxes) {
         std::vector<std::string> addresses, ports;
         for (const auto& address : r.addresses) addresses.push_back(printable(address));
         for (const auto& port : r.ports) ports.push_back(printable(port));
-        rows.push_back({printable(r.name), std::to_string(r.nsrun_pid), joined(addresses, ","), joined(ports, ","),
+        rows.push_back({r.name.empty() ? "-" : printable(r.name), std::to_string(r.nsrun_pid), joined(addresses, ","), joined(ports, ","),
                         joined(args, " ")});
     }
     std::vector<size_t> width(rows[0].size(), 0);

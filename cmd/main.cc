@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "base/error.h"
+#include "base/state_directory.h"
 #include "base/step_log.h"
 #include "cmd/netns_name.h"
 #include "cmd/options.h"
@@ -24,12 +25,7 @@ extern char** environ;
 namespace {
 
 using nsrun::cli::NetMode;
-
-void set_variable(std::vector<std::string>& env, const std::string& assignment) {
-    std::string key = assignment.substr(0, assignment.find('=') + 1);
-    std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(key); });
-    env.push_back(assignment);
-}
+using nsrun::cli::set_variable;
 
 std::vector<std::string> program_environment(const nsrun::cli::Options& options,
                                              const std::optional<nsrun::runtime::Identity>& identity) {
@@ -139,17 +135,19 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
                                  "--net=none works without root");
     if (options.net_only && ::geteuid() != 0)
         nsrun::fail("--net-only", "needs root (ip netns exec's model: the program keeps root's privileges)");
+    // Before anything reads it, and before the clone: a sandboxed uid 0 must never be the one that makes it.
+    if (::geteuid() == 0) nsrun::make_state_directory();
     recover_moved_interfaces(log);
     if (options.rate) nsrun::net::check_rate(*options.rate);
     nsrun::runtime::SandboxSpec spec = sandbox_spec(options);
     log.step("prepared the sandbox");
     for (const std::string& note : spec.seccomp.notes()) log.step(note);
     // Before the clone, so that a name in use changes nothing; released after the sandbox (declared first).
-    std::optional<nsrun::cli::NameClaim> name;
-    if (options.name) {
-        name.emplace(nsrun::cli::NameClaim::take(*options.name, options.keep_fds));
-        log.step("took the name " + *options.name);
-    }
+    // Without a name, root's launches are recorded too, so that nsrun list shows them.
+    std::optional<nsrun::cli::SandboxClaim> name =
+        options.name ? std::optional(nsrun::cli::SandboxClaim::take(*options.name, options.keep_fds))
+                     : nsrun::cli::SandboxClaim::take_unnamed(options.keep_fds);
+    if (name) log.step(options.name ? "took the name " + *options.name : std::string("made the sandbox's record"));
     // Declared before the sandbox: it gives the interface back after the sandbox is gone, on every path.
     std::optional<nsrun::net::MovedInterface> moved;
     nsrun::runtime::Sandbox sandbox = nsrun::runtime::Sandbox::create(spec, log);
@@ -191,11 +189,10 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
                 sandbox.pid(), {options.move_interface, options.addresses, options.gateway, held_at}, log));
         });
     if (name) {
-        auto record = nsrun::cli::launch_record(options, spec.identity, sandbox.pid(),
-                                                network ? &network->lease() : nullptr);
+        auto record = nsrun::cli::launch_record(options, spec, sandbox.pid(), network ? &network->lease() : nullptr);
         if (options.net_only) record.seccomp = "off";  // what the program runs with
         name->publish(std::move(record));
-        log.step("named the sandbox (ip netns, nsrun list, nsrun exec)");
+        log.step(options.name ? "named the sandbox (ip netns, nsrun list, nsrun exec)" : "recorded the sandbox");
     }
     sandbox.start(log);
     int status = sandbox.wait();

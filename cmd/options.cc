@@ -85,33 +85,98 @@ bool parse_on_off(const std::string& option, const std::string& text) {
     fail(option + " " + text, "must be on or off");
 }
 
-// nsrun list [--json] | nsrun exec NAME [--] PROGRAM [ARGS...]
+void check_setenv(const std::string& assignment) {
+    size_t equals = assignment.find('=');
+    if (equals == 0 || equals == std::string::npos) fail("--setenv " + assignment, "expected K=V");
+}
+
+void check_chdir(const std::string& dir) {
+    if (dir.empty() || dir[0] != '/') fail("--chdir " + dir, "must be an absolute path");
+}
+
+constexpr const char* kListHelp =
+    "Usage: nsrun list [--json]\n"
+    "Show the running sandboxes, named or not: nsrun's pid (signal it to stop the sandbox), name, addresses,\n"
+    "published ports and command. Needs root (the records are root's).\n"
+    "  --json      one JSON array of objects instead of the table\n"
+    "  -h, --help  print this help and exit\n";
+constexpr const char* kExecHelp =
+    "Usage: nsrun exec [OPTIONS] NAME [--] PROGRAM [ARGS...]\n"
+    "Run PROGRAM inside the running sandbox NAME (see nsrun list), in all its namespaces, with its seccomp\n"
+    "profile, no capabilities and no_new_privs. It gets the sandbox's launch environment (not the caller's),\n"
+    "starts in /, and keeps no descriptor of the caller's but 0, 1 and 2.\n"
+    "  --user=USER[:GROUP]  run as USER (names or numbers; default: the sandbox's --user)\n"
+    "  --chdir=DIR          working directory (default /)\n"
+    "  --setenv=K=V         set a variable over the launch environment (repeatable)\n"
+    "  --keep-fd=N          pass descriptor N on (repeatable)\n"
+    "  -v, --verbose        log each step with its duration on stderr\n"
+    "  -h, --help           print this help and exit\n";
+
+// nsrun list [--json] | nsrun exec [OPTIONS] NAME [--] PROGRAM [ARGS...]
 ParseResult parse_subcommand(const std::vector<std::string>& args) {
     ParseResult result;
+    auto help = [&](const char* text) {
+        result.action = ParseResult::Action::print_help;
+        result.text = text;
+        return result;
+    };
     if (args[0] == "list") {
         result.action = ParseResult::Action::list;
         for (size_t i = 1; i < args.size(); ++i) {
             if (args[i] == "--json") result.json = true;
+            else if (args[i] == "-h" || args[i] == "--help") return help(kListHelp);
             else fail("list", "unknown argument '" + args[i] + "' (nsrun list [--json])");
         }
         return result;
     }
     result.action = ParseResult::Action::exec;
+    const char* usage = " (nsrun exec [OPTIONS] NAME [--] PROGRAM [ARGS...]; see nsrun exec --help)";
+    Options& options = result.options;
     size_t i = 1;
-    for (; i < args.size() && args[i].starts_with("-") && args[i] != "--"; ++i) {
-        if (args[i] == "-v" || args[i] == "--verbose") result.options.verbose = true;
-        else fail("exec", "unknown option " + args[i] + " (nsrun exec NAME [--] PROGRAM [ARGS...])");
-    }
-    if (i == args.size()) fail("exec", "no sandbox name given (nsrun exec NAME [--] PROGRAM [ARGS...])");
+    // Options go before the program: before NAME, after it, or both (as docker exec's go before the container).
+    auto take_options = [&] {
+        for (; i < args.size() && args[i].starts_with("-") && args[i] != "--"; ++i) {
+            const std::string& arg = args[i];
+            if (arg == "-v" || arg == "--verbose") {
+                options.verbose = true;
+                continue;
+            }
+            if (arg == "-h" || arg == "--help") return false;
+            size_t equals = arg.find('=');
+            const std::string option = arg.substr(0, equals);
+            if (option != "--user" && option != "--chdir" && option != "--setenv" && option != "--keep-fd")
+                fail("exec", "unknown option " + arg + usage);
+            std::string value;
+            if (equals != std::string::npos) value = arg.substr(equals + 1);
+            else if (++i < args.size()) value = args[i];
+            else fail("exec", option + " needs a value" + usage);
+            if (option == "--user") {
+                if (value.empty()) fail("--user", "no user given");
+                options.user = value;
+            } else if (option == "--chdir") {
+                check_chdir(value);
+                options.chdir = value;
+            } else if (option == "--setenv") {
+                check_setenv(value);
+                options.setenv.push_back(value);
+            } else {
+                options.keep_fds.push_back(parse_fd(value));
+            }
+        }
+        return true;
+    };
+    if (!take_options()) return help(kExecHelp);
+    if (i == args.size() || args[i] == "--") fail("exec", std::string("no sandbox name given") + usage);
     try {
         result.target = net::parse_sandbox_name(args[i]);
     } catch (const Error& error) {
         fail("exec " + args[i], error.why());
     }
     ++i;
+    if (!take_options()) return help(kExecHelp);
     if (i < args.size() && args[i] == "--") ++i;
-    if (i == args.size() || args[i].empty()) fail("exec", "no program given (nsrun exec NAME [--] PROGRAM [ARGS...])");
-    result.options.command.assign(args.begin() + long(i), args.end());
+    if (i == args.size() || args[i].empty()) fail("exec", std::string("no program given") + usage);
+    options.command.assign(args.begin() + long(i), args.end());
     return result;
 }
 
@@ -195,7 +260,7 @@ class UsageFormatter : public CLI::Formatter {
 public:
     std::string make_usage(const CLI::App*, std::string) const override {
         return std::string("Usage: ") + kUsage +
-               "\n       nsrun list [--json]\n       nsrun exec NAME [--] PROGRAM [ARGS...]\n";
+               "\n       nsrun list [--json]\n       nsrun exec [OPTIONS] NAME [--] PROGRAM [ARGS...]\n";
     }
 };
 
@@ -239,7 +304,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     app.add_flag("--version", version, "Print nsrun's version and exit");
     app.add_option("--net", net,
                    "none: only loopback (the default; works without root); nat: eth0 with a private address, a "
-                   "default route and NAT to what the host reaches (root); host: the host's network")
+                   "default route and NAT to what the host reaches (root); host: the host's network; "
+                   "move:IFACE: the host interface IFACE, moved in and given back at the end (root)")
         ->type_name("MODE");
     app.add_option("--dns", dns, "Name server for the sandbox, IPv4 or IPv6 (repeatable; --net=nat or move)")
         ->type_name("IP")
@@ -424,11 +490,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args, const Sourc
     bool own_identity = options.user || options.host_identity || options.net_only;
     if (id_pool && own_identity) fail("--id-pool", "not with --user, --host-identity or --net-only (no id block is taken)");
     if (!own_identity) options.id_pool = resolve_id_pool(id_pool, sources);
-    if (options.chdir && (options.chdir->empty() || (*options.chdir)[0] != '/'))
-        fail("--chdir " + *options.chdir, "must be an absolute path");
+    if (options.chdir) check_chdir(*options.chdir);
     for (const auto& assignment : setenv) {
-        size_t equals = assignment.find('=');
-        if (equals == 0 || equals == std::string::npos) fail("--setenv " + assignment, "expected K=V");
+        check_setenv(assignment);
         options.setenv.push_back(assignment);
     }
     for (const auto& limit : rlimits) options.rlimits.push_back(runtime::parse_rlimit(limit));

@@ -66,6 +66,7 @@ std::string format_record_body(const SandboxRecord& r) {
     if (r.uid) text += record_line("uid", std::to_string(*r.uid));
     if (r.gid) text += record_line("gid", std::to_string(*r.gid));
     for (const auto& arg : r.command) text += record_line("arg", arg);
+    for (const auto& variable : r.env) text += record_line("env", variable);
     return text + "end\n";
 }
 
@@ -107,6 +108,7 @@ std::optional<SandboxRecord> parse_record(std::string_view text) {
         else if (key == "uid") ok = parse_number(*value, r.uid.emplace());
         else if (key == "gid") ok = parse_number(*value, r.gid.emplace());
         else if (key == "arg") r.command.push_back(*value);
+        else if (key == "env") r.env.push_back(*value);
         if (!ok) return std::nullopt;
     }
     return r;

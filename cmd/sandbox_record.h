@@ -1,4 +1,4 @@
-// What nsrun remembers about a named sandbox while it runs: one small text file per name under
+// What nsrun remembers about a sandbox while it runs: one small text file per sandbox under
 // /run/nsrun/sandboxes (cmd/registry.h owns the files). Pure: formatting and parsing only, so the unit tests
 // drive it directly.
 //
@@ -32,6 +32,7 @@ struct SandboxRecord {
     std::optional<uid_t> uid;            // --user, when given
     std::optional<gid_t> gid;
     std::vector<std::string> command;    // program and arguments
+    std::vector<std::string> env;        // a named sandbox's launch environment ("K=V"), for nsrun exec
     bool complete = false;               // the "end" line was there
 };
 

@@ -1,6 +1,7 @@
 #include "cmd/subcommands.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,10 +14,15 @@
 #include "runtime/join.h"
 #include "runtime/runtime.h"
 
-extern char** environ;
-
 namespace nsrun::cli {
 namespace {
+
+// Never throws: an unnamed launch's record must not fail the launch (a deleted working directory, say).
+std::string absolute_path(const std::string& path) {
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(path, error);
+    return error ? path : absolute.lexically_normal().string();
+}
 
 uint64_t own_pid_namespace() {
     struct stat st{};
@@ -26,8 +32,10 @@ uint64_t own_pid_namespace() {
 }  // namespace
 
 int list_sandboxes(bool json) {
-    std::vector<SandboxRecord> running = running_sandboxes();
-    std::string text = json ? sandboxes_json(running) : sandboxes_table(running);
+    if (::geteuid() != 0) fail("list", "needs root (the sandboxes' records are root's)");
+    Listing listing = running_sandboxes();
+    for (const auto& refused : listing.refused) std::fprintf(stderr, "nsrun: warning: %s\n", refused.c_str());
+    std::string text = json ? sandboxes_json(listing.running) : sandboxes_table(listing.running);
     std::fputs(text.c_str(), stdout);
     return std::fflush(stdout) == 0 ? 0 : runtime::kStatusNsrunError;
 }
@@ -49,9 +57,19 @@ int exec_in_sandbox(const ParseResult& parsed) {
     spec.pid = record.init_pid;
     spec.start_time = record.init_start_time;
     spec.argv = parsed.options.command;
-    for (char** entry = environ; *entry; ++entry) spec.env.emplace_back(*entry);
+    // As docker exec: the sandbox's own environment, never the caller's, which the sandbox's programs could
+    // read from /proc/PID/environ.
+    spec.env = record.env;
     spec.seccomp = runtime::seccomp_from_option(record.seccomp);
-    if (record.uid && record.gid) spec.identity = runtime::Identity{*record.uid, *record.gid, std::nullopt};
+    if (parsed.options.user) {
+        spec.identity = runtime::resolve_identity(*parsed.options.user);
+        if (spec.identity->home) set_variable(spec.env, "HOME=" + *spec.identity->home);
+    } else if (record.uid && record.gid) {
+        spec.identity = runtime::Identity{*record.uid, *record.gid, std::nullopt};
+    }
+    for (const auto& assignment : parsed.options.setenv) set_variable(spec.env, assignment);
+    spec.chdir = parsed.options.chdir;
+    spec.keep_fds = parsed.options.keep_fds;
     runtime::Sandbox joined = [&] {
         try {
             return runtime::Sandbox::join(spec, log);
@@ -67,8 +85,14 @@ int exec_in_sandbox(const ParseResult& parsed) {
     return joined.wait();
 }
 
-SandboxRecord launch_record(const Options& options, const std::optional<runtime::Identity>& identity,
-                            pid_t init_pid, const net::NatLease* lease) {
+void set_variable(std::vector<std::string>& env, const std::string& assignment) {
+    std::string key = assignment.substr(0, assignment.find('=') + 1);
+    std::erase_if(env, [&](const std::string& entry) { return entry.starts_with(key); });
+    env.push_back(assignment);
+}
+
+SandboxRecord launch_record(const Options& options, const runtime::SandboxSpec& spec, pid_t init_pid,
+                            const net::NatLease* lease) {
     SandboxRecord record;
     record.init_pid = init_pid;
     record.init_start_time = runtime::process_start_time(init_pid).value_or(0);
@@ -81,12 +105,13 @@ SandboxRecord launch_record(const Options& options, const std::optional<runtime:
     // nsrun exec compiles the profile again, maybe from another directory.
     record.seccomp = options.seccomp == "default" || options.seccomp == "off"
                          ? options.seccomp
-                         : std::filesystem::absolute(options.seccomp).lexically_normal().string();
-    if (identity) {
-        record.uid = identity->uid;
-        record.gid = identity->gid;
+                         : absolute_path(options.seccomp);
+    if (spec.identity) {
+        record.uid = spec.identity->uid;
+        record.gid = spec.identity->gid;
     }
     record.command = options.command;
+    if (options.name) record.env = spec.env;  // for nsrun exec, which only a name reaches
     return record;
 }
 

@@ -9,18 +9,23 @@
 #include "cmd/sandbox_record.h"
 #include "netsetup/netsetup.h"
 #include "runtime/process_settings.h"
+#include "runtime/runtime.h"
 
 namespace nsrun::cli {
 
-// nsrun list [--json]: prints the running named sandboxes; returns the exit status.
+// nsrun list [--json]: prints the running sandboxes, named or not; returns the exit status.
 int list_sandboxes(bool json);
 
-// nsrun exec NAME [--] PROGRAM [ARGS...]: runs PROGRAM inside the running sandbox NAME and returns its status
+// nsrun exec [OPTIONS] NAME [--] PROGRAM [ARGS...]: runs PROGRAM inside the running sandbox NAME and returns its status
 // as a launch would. Throws Error("exec NAME", "no running sandbox named NAME") and the like.
 int exec_in_sandbox(const ParseResult& parsed);
 
-// What a --name launch records about its sandbox once the network is up (`lease` is null without --net=nat).
-SandboxRecord launch_record(const Options& options, const std::optional<runtime::Identity>& identity,
-                            pid_t init_pid, const net::NatLease* lease);
+// What a launch records about its sandbox once the network is up (`lease` is null without --net=nat); a named
+// one's record keeps the program's environment too, for nsrun exec.
+SandboxRecord launch_record(const Options& options, const runtime::SandboxSpec& spec, pid_t init_pid,
+                            const net::NatLease* lease);
+
+// Sets the variable of `assignment` ("K=V") in `env`, replacing an earlier value.
+void set_variable(std::vector<std::string>& env, const std::string& assignment);
 
 }  // namespace nsrun::cli

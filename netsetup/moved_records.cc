@@ -11,14 +11,19 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/state_directory.h"
+#include "netsetup/interface_config.h"
 
 namespace nsrun::net {
 namespace {
 
 std::string directory_of(uint64_t cookie) { return std::string(kMovedRecordDir) + "/" + std::to_string(cookie); }
 
-void make_directory(const std::string& path, mode_t mode) {
-    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("creating " + path);
+// The records' directory of namespace `cookie`, checked (base/state_directory.h); empty when it is missing.
+// Throws Error(path, why) when a part of it cannot be trusted.
+UniqueFd records_directory(uint64_t cookie, bool create) {
+    if (create) make_state_directory();
+    return open_state_directory("moved/" + std::to_string(cookie), create ? 0700 : 0);
 }
 
 std::optional<std::string> read_all(int fd) {
@@ -34,9 +39,11 @@ std::optional<std::string> read_all(int fd) {
     }
 }
 
-// The record at `path` opened and locked, if its lock is free and it is still the file at `path`.
-UniqueFd lock_if_stale(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+// The record `name` in `dir` opened and locked, if its lock is free and it is still the file of that name.
+// Throws Error(path, why) when the file cannot be trusted, or records another interface than its name says
+// (records are untrusted input: one that names a host interface must not get that interface configured).
+UniqueFd lock_if_stale(int dir, const std::string& dir_path, const std::string& name) {
+    UniqueFd fd = open_state_file(dir, dir_path, name, O_RDONLY);
     if (!fd) return {};
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return {};  // a live owner, or another nsrun restoring it
     struct stat held, named;
@@ -45,8 +52,16 @@ UniqueFd lock_if_stale(const std::string& path) {
     // What a record names is acted on (its interface configured, its namespace's processes killed): only one
     // nsrun could have written counts, an 0600 file of nsrun's own user.
     if (!S_ISREG(held.st_mode) || held.st_uid != ::geteuid() || (held.st_mode & 077) != 0) return {};
-    if (::stat(path.c_str(), &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev) return {};
+    if (::fstatat(dir, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_ino != held.st_ino ||
+        named.st_dev != held.st_dev)
+        return {};
     return fd;
+}
+
+void check_names_itself(const std::string& path, const std::string& interface, const std::string& text) {
+    auto record = parse_interface_record(text);
+    if (record && record->state.name != interface)
+        fail(path, "records " + record->state.name + ", not " + interface + ": not nsrun's, left alone");
 }
 
 }  // namespace
@@ -71,12 +86,12 @@ MovedRecord MovedRecord::create(uint64_t cookie, const std::string& interface, c
     const std::string directory = directory_of(cookie);
     // An nsrun removing the last record of this namespace removes the directory too; a few tries outlast that.
     for (int attempt = 0;; ++attempt) {
-        make_directory("/run/nsrun", 0755);
-        make_directory(kMovedRecordDir, 0700);
-        make_directory(directory, 0700);
+        UniqueFd dir = records_directory(cookie, true);
+        if (!dir && errno == ENOENT && attempt < 3) continue;
+        if (!dir) throw_errno(doing + ": creating " + directory);
         // An unnamed file, locked and complete before it gets its name: readers never see a partial record,
         // and none takes a record for stale while its owner is still writing it.
-        UniqueFd fd(::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+        UniqueFd fd(::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
         if (!fd && errno == ENOENT && attempt < 3) continue;
         if (!fd) throw_errno(doing);
         if (::flock(fd.get(), LOCK_EX) != 0) throw_errno(doing);
@@ -87,9 +102,6 @@ MovedRecord MovedRecord::create(uint64_t cookie, const std::string& interface, c
             if (n < 0) throw_errno(doing);
             written += size_t(n);
         }
-        UniqueFd dir(::open(directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!dir && errno == ENOENT && attempt < 3) continue;
-        if (!dir) throw_errno(doing);
         // linkat never replaces: EEXIST when the interface already has a record.
         int linked = ::linkat(fd.get(), "", dir.get(), interface.c_str(), AT_EMPTY_PATH);
         if (linked != 0 && errno == ENOENT && attempt < 3) continue;
@@ -110,30 +122,27 @@ void MovedRecord::remove() noexcept {
 std::vector<StaleRecord> take_stale_records(uint64_t cookie) {
     std::vector<StaleRecord> stale;
     const std::string directory = directory_of(cookie);
-    // Directories nsrun made (0700, its own): none another user could have put records in.
-    for (const std::string& made : {std::string(kMovedRecordDir), directory}) {
-        struct stat st{};
-        if (::lstat(made.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
-            (st.st_mode & 022) != 0)
-            return stale;
-    }
-    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), ::closedir);
+    UniqueFd dir = records_directory(cookie, false);
     if (!dir) return stale;
-    while (dirent* entry = ::readdir(dir.get())) {
+    std::unique_ptr<DIR, int (*)(DIR*)> entries(::fdopendir(::dup(dir.get())), ::closedir);
+    if (!entries) return stale;
+    while (dirent* entry = ::readdir(entries.get())) {
         std::string name = entry->d_name;
         if (name == "." || name == "..") continue;
         std::string path = directory + "/" + name;
-        UniqueFd fd = lock_if_stale(path);
+        UniqueFd fd = lock_if_stale(dir.get(), directory, name);
         if (!fd) continue;
         std::string text = read_all(fd.get()).value_or("");
+        check_names_itself(path, name, text);
         stale.push_back(StaleRecord{name, std::move(text), MovedRecord(std::move(fd), std::move(path))});
     }
     return stale;
 }
 
 std::optional<std::string> live_record(uint64_t cookie, const std::string& interface) {
-    std::string path = directory_of(cookie) + "/" + interface;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd dir = records_directory(cookie, false);
+    if (!dir) return std::nullopt;
+    UniqueFd fd = open_state_file(dir.get(), directory_of(cookie), interface, O_RDONLY);
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;  // nobody holds it: stale
     return read_all(fd.get());

@@ -56,10 +56,13 @@ struct StaleRecord {
 };
 
 // The stale records of the namespace `cookie`, each now locked by the caller. Records that are being written,
-// held by a live nsrun or taken by another nsrun meanwhile are left alone.
+// held by a live nsrun or taken by another nsrun meanwhile are left alone. Records are untrusted input: throws
+// Error(path, why), taking none, when the directory or a record is not root's alone (base/state_directory.h)
+// or a record describes another interface than its file name.
 std::vector<StaleRecord> take_stale_records(uint64_t cookie);
 
 // The text of the record of `interface` when a live nsrun holds it; nullopt when there is none or it is stale.
+// Throws Error(path, why) when the record cannot be trusted.
 std::optional<std::string> live_record(uint64_t cookie, const std::string& interface);
 
 }  // namespace nsrun::net

@@ -155,23 +155,24 @@ IdBlock IdBlock::take(const IdPool& pool) {
     if (bases.empty())
         fail(kTaking, "every block of the pool " + pool.str() + " holds ids of host users (/etc/passwd, /etc/group, "
                       "/etc/subuid, /etc/subgid): give another with --id-pool");
-    UniqueFd dir = open_state_directory(kBlockDir, kTaking);
-    const std::string dir_path = std::string(kStateDirectory) + "/" + kBlockDir + "/";
+    const std::string dir_path = std::string(kStateDirectory) + "/" + kBlockDir;
+    UniqueFd dir = open_state_directory(kBlockDir, 0755);
+    if (!dir) throw_errno(std::string(kTaking) + ": opening " + dir_path);
     for (uint32_t base : bases) {
         const std::string name = std::to_string(base);
         // A second round only when the file was removed between our open and our lock.
         for (int round = 0; round < 2; ++round) {
-            UniqueFd fd(::openat(dir.get(), name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-            if (!fd) throw_errno(std::string(kTaking) + ": opening " + dir_path + name);
+            UniqueFd fd = open_state_file(dir.get(), dir_path, name, O_RDWR | O_CREAT, 0600);
+            if (!fd) throw_errno(std::string(kTaking) + ": opening " + dir_path + "/" + name);
             struct flock lock{};
             lock.l_type = F_WRLCK;
             lock.l_whence = SEEK_SET;
             lock.l_len = 1;
             if (::fcntl(fd.get(), F_OFD_SETLK, &lock) < 0) {
                 if (errno == EAGAIN || errno == EACCES) break;  // another sandbox's
-                throw_errno(std::string(kTaking) + ": locking " + dir_path + name);
+                throw_errno(std::string(kTaking) + ": locking " + dir_path + "/" + name);
             }
-            if (still_linked(fd.get(), dir.get(), name.c_str())) return IdBlock(base, std::move(fd), dir_path + name);
+            if (still_linked(fd.get(), dir.get(), name.c_str())) return IdBlock(base, std::move(fd), dir_path + "/" + name);
         }
     }
     fail(kTaking, "the " + std::to_string(bases.size()) + " blocks tried in the pool " + pool.str() +

@@ -116,6 +116,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     if (spec.argv.empty() || spec.argv[0].empty()) fail("starting the program", "no program given");
     CStrings argv(spec.argv), envp(spec.env);
     std::string search_path = search_path_of(spec.env);
+    std::vector<int> keep_fds = checked_keep_fds(spec.keep_fds);
 
     UniqueFd target(int(::syscall(SYS_pidfd_open, spec.pid, 0)));
     if (!target && errno == ESRCH) fail(kJoining, "it has ended");
@@ -145,6 +146,9 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
         plan.uid = spec.identity->uid;
         plan.gid = spec.identity->gid;
     }
+    plan.chdir = spec.chdir ? spec.chdir->c_str() : nullptr;
+    plan.keep_fds = keep_fds.data();
+    plan.keep_fd_count = keep_fds.size();
     plan.joining = true;
     plan.join_pidfd = target.get();
     plan.join_namespaces = namespaces;

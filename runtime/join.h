@@ -32,6 +32,8 @@ struct JoinSpec {
     // The uid/gid to run as (the sandbox's --user). Default: uid and gid 0 of the sandbox's user namespace when
     // it has one that maps 0 (root's mapped block), otherwise nsrun's.
     std::optional<Identity> identity;
+    std::optional<std::string> chdir;  // default: the root of the sandbox's mount namespace
+    std::vector<int> keep_fds;         // passed on beside 0, 1 and 2
 };
 
 // When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat); nullopt when there is

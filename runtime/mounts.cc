@@ -147,17 +147,24 @@ void prepare_mounts(const ChildPlan& plan) {
         if (int err = mount_resolv_conf(plan.resolv_conf, plan.resolv_conf_size))
             report_and_exit(plan.channel_fd, kStatusNsrunError, err, "mounting the sandbox's /etc/resolv.conf");
     // The program can learn where nsrun lives (/proc/1/cmdline) and, as uid 0, could rewrite it for the next
-    // root launch to run (the shape of runc's CVE-2019-5736), or forge nsrun's records and locks under
-    // /run/nsrun to mislead the next launch: inside, both are read-only and cannot be renamed over (the view's
-    // private /run hides the state directory altogether). A path that is not there (a deleted binary, one
-    // under the view's /tmp, no /run/nsrun yet) is nothing to protect.
-    if (!plan.read_only_root)
-        for (const char* path : {plan.own_binary, plan.own_view ? nullptr : static_cast<const char*>(kStateDirectory)}) {
-            const char* failed_path;
-            int err = path ? bind_mount(path, path, true, &failed_path) : 0;
-            if (err && err != ENOENT)
-                report_and_exit(plan.channel_fd, kStatusNsrunError, err, "protecting ", failed_path);
-        }
+    // root launch to run (the shape of runc's CVE-2019-5736): inside, it is read-only and cannot be renamed
+    // over. A binary that is not there (deleted) is nothing to protect.
+    if (!plan.read_only_root && plan.own_binary) {
+        const char* failed_path;
+        int err = bind_mount(plan.own_binary, plan.own_binary, true, &failed_path);
+        if (err && err != ENOENT) report_and_exit(plan.channel_fd, kStatusNsrunError, err, "protecting ", failed_path);
+    }
+    // nsrun's records and locks, which the view's private /run hides altogether: without the view, a uid 0
+    // program could forge them to mislead the next launch, and read them (root's files), a named sandbox's
+    // launch environment included. Then a read-only bind of an empty directory covers them (cheaper than a tmpfs, whose superblock each launch would make and destroy), which
+    // cannot be renamed over either. Every root launch has made both; without the empty one (a rootless
+    // launch, whose program cannot read root's records), the directory itself, read-only.
+    if (!plan.own_view) {
+        const char* failed_path;
+        int err = bind_mount(kEmptyStateView, kStateDirectory, true, &failed_path);
+        if (err == ENOENT) err = bind_mount(kStateDirectory, kStateDirectory, true, &failed_path);
+        if (err && err != ENOENT) report_and_exit(plan.channel_fd, kStatusNsrunError, err, "covering ", failed_path);
+    }
     for (size_t i = 0; i < plan.mount_count; ++i) {
         const MountRequest& request = plan.mounts[i];
         if (request.kind == MountRequest::Kind::tmpfs) {

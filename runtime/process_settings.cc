@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "base/error.h"
@@ -121,6 +122,10 @@ MountRequest parse_mount(MountRequest::Kind kind, std::string_view text) {
         if (request.source.empty() || request.source[0] != '/') fail(doing, "the source must be an absolute path");
     }
     if (request.target.empty() || request.target[0] != '/') fail(doing, "the target must be an absolute path");
+    // The program's root is the directory under such a mount, not the mount: it would see nothing of it.
+    if (std::filesystem::path(request.target).lexically_normal() == "/")
+        fail(doing, "nothing can be mounted on / (the program would not see it); use --read-only with --tmpfs "
+                    "or --bind on the directories it needs");
     return request;
 }
 

@@ -158,10 +158,7 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.working_directory = working_directory.empty() ? nullptr : working_directory.c_str();
     plan.rlimits = spec.rlimits.data();
     plan.rlimit_count = spec.rlimits.size();
-    std::vector<int> keep_fds = spec.keep_fds;
-    std::sort(keep_fds.begin(), keep_fds.end());
-    for (int fd : keep_fds)
-        if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
+    std::vector<int> keep_fds = checked_keep_fds(spec.keep_fds);
     plan.keep_fds = keep_fds.data();
     plan.keep_fd_count = keep_fds.size();
     plan.net_only = spec.net_only;

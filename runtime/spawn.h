@@ -2,10 +2,12 @@
 // before clone, so the child never allocates.
 #pragma once
 
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <string>
@@ -39,6 +41,15 @@ inline std::string search_path_of(const std::vector<std::string>& env) {
     for (const auto& entry : env)
         if (entry.starts_with("PATH=")) return entry.substr(5);
     return kDefaultPath;
+}
+
+// --keep-fd's descriptors, sorted as ChildPlan::keep_fds wants them; each must be open before nsrun opens
+// anything of its own for the child, which could otherwise take that number and be passed on.
+inline std::vector<int> checked_keep_fds(std::vector<int> fds) {
+    std::sort(fds.begin(), fds.end());
+    for (int fd : fds)
+        if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
+    return fds;
 }
 
 // The part of a ChildPlan every start shares. The forwarded signals and SIGCHLD are blocked from here on:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DNSRUN_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(fuzz_command_line fuzz_config_file fuzz_values fuzz_seccomp_profile fuzz_seccomp_json fuzz_resolv_conf fuzz_interface_record)
+targets=(fuzz_command_line fuzz_config_file fuzz_values fuzz_seccomp_profile fuzz_seccomp_json fuzz_resolv_conf
+         fuzz_interface_record fuzz_sandbox_record)
 cmake --build build-fuzz -j2 --target "${targets[@]}"
 for target in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$target

@@ -119,6 +119,10 @@ TEST_F(CliTest, BadInputsAreUsageErrorsThatLeaveNoTrace) {
         {{"--net=nat", "--", "true"}, {"NSRUN_SUBNET=garbage"}},
         {{"--net=nat", "--", "true"}, {"NSRUN_SUBNET=198.51.100.0/24"}},
         {{"--net=nat", "--", "true"}, {"NSRUN_SUBNET=203.0.113.0/31"}},
+        // A mount on / is under the program's root, never seen: it would do nothing and report success.
+        {{"--tmpfs=/", "--", "true"}, {}, "--tmpfs /: nothing can be mounted on /"},
+        {{"--tmpfs=//.", "--", "true"}, {}, "--tmpfs //.: nothing can be mounted on /"},
+        {{"--bind=/tmp:/", "--", "true"}, {}, "--bind /tmp:/: nothing can be mounted on /"},
     };
     for (const auto& c : cases) {
         std::string label;
@@ -171,6 +175,7 @@ TEST_F(CliTest, VersionAndHelp) {
         Result help = lab().RunNsrun({flag});
         EXPECT_EQ(help.status, 0) << help.Describe();
         EXPECT_THAT(help.out, HasSubstr("PROGRAM"));
+        EXPECT_THAT(help.out, HasSubstr("host's network; move:IFACE")) << "--net's line names every mode";
         for (const char* option : {"--net", "--dns", "--subnet", "--verbose", "--version", "--help"})
             EXPECT_THAT(help.out, HasSubstr(option));
         EXPECT_EQ(help.err, "");

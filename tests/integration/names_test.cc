@@ -237,6 +237,73 @@ TEST_F(NamesTest, ExecJoinsTheSandboxWithNothingOfNsrunsPrivileges) {
     EXPECT_FALSE(p.exited());
 }
 
+// The caller's environment is the admin's shell: nothing of it may reach a process the sandbox can inspect.
+TEST_F(NamesTest, ExecGivesTheSandboxsEnvironmentNotTheCallers) {
+    const std::string name = Name("env");
+    Process p = StartNamed(name, {"--setenv=LAUNCH_VAR=from-launch"});
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    const std::string secret = "ADMIN_TOKEN=secret-" + UniqueToken();
+    Process joined({"env", secret, NSRUN_BIN, "exec", "--setenv=PASSED=yes", name, "--", "sh", "-c",
+                    "echo ready; exec sleep 1000"});
+    ASSERT_TRUE(joined.WaitForOutput("ready\n", 15s)) << joined.Wait(1s).Describe();
+    // Every process of the sandbox, the joined one and the reader itself included.
+    Result environ = RunCmd({"env", secret, NSRUN_BIN, "exec", name, "--", "sh", "-c",
+                             "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done"},
+                            30s);
+    ASSERT_EQ(environ.status, 0) << environ.Describe();
+    EXPECT_THAT(environ.out, Not(HasSubstr(secret))) << environ.out;
+    EXPECT_THAT(environ.out, HasSubstr("PASSED=yes\n")) << "control: the joined program's environment was read";
+    EXPECT_THAT(environ.out, HasSubstr("LAUNCH_VAR=from-launch\n")) << "the sandbox's launch environment";
+    // The working directory is the sandbox's / or --chdir, the user the sandbox's or --user.
+    Result where = RunCmd({NSRUN_BIN, "exec", name, "--", "sh", "-c", "pwd; id -u"}, 30s);
+    EXPECT_EQ(where.out, "/\n0\n") << where.Describe();
+    Result chosen = RunCmd({NSRUN_BIN, "exec", "--chdir=/tmp", "--user=nobody", name, "--", "sh", "-c", "pwd; id -u"}, 30s);
+    EXPECT_EQ(chosen.out, "/tmp\n65534\n") << chosen.Describe();
+    joined.Signal(SIGTERM);
+    joined.Wait(10s);
+}
+
+// A named sandbox's record holds its launch environment: no other sandbox may read it (a program run by root
+// is uid 0, the records' owner), nor plant one.
+TEST_F(NamesTest, NoSandboxSeesNsrunsRecords) {
+    const std::string name = Name("rec");
+    const std::string secret = "LAUNCH_SECRET=" + UniqueToken();
+    Process p = StartNamed(name, {"--setenv=" + secret});
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    ASSERT_THAT(ReadFile(RecordPath(name)), HasSubstr(secret)) << "control: the record holds the environment";
+    for (const Argv& flags : {Argv{}, Argv{"--read-only"}}) {
+        Argv args = flags;
+        args.insert(args.end(), {"--", "sh", "-c",
+                                 "ls -A /run/nsrun; cat /run/nsrun/sandboxes/* 2>/dev/null; "
+                                 "touch /run/nsrun/planted 2>/dev/null && echo planted || echo refused"});
+        Result r = lab().RunNsrun(args);
+        EXPECT_EQ(r.status, 0) << r.Describe();
+        EXPECT_EQ(r.out, "refused\n") << r.Describe();
+        Result joined = lab().RunNsrun({"exec", name, "--", "ls", "-A", "/run/nsrun"});
+        EXPECT_EQ(joined.out, "") << joined.Describe();
+    }
+}
+
+TEST_F(NamesTest, ExecPassesOnlyTheDescriptorsItIsTold) {
+    const std::string name = Name("fds");
+    Process p = StartNamed(name);
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    Result fds = RunCmd({"sh", "-c", "exec 7</etc/hostname 8</etc/hostname; exec \"$0\" exec --keep-fd=8 \"$1\" -- "
+                                     "ls /proc/self/fd",
+                         NSRUN_BIN, name},
+                        30s);
+    ASSERT_EQ(fds.status, 0) << fds.Describe();
+    auto listed = Lines(fds.out);
+    EXPECT_THAT(listed, ::testing::Contains("8")) << fds.out;
+    EXPECT_THAT(listed, Not(::testing::Contains("7"))) << fds.out;
+    Result help = RunCmd({NSRUN_BIN, "exec", "--help"}, 10s);
+    EXPECT_EQ(help.status, 0) << help.Describe();
+    EXPECT_THAT(help.out, HasSubstr("--keep-fd"));
+    Result list_help = RunCmd({NSRUN_BIN, "list", "--help"}, 10s);
+    EXPECT_EQ(list_help.status, 0) << list_help.Describe();
+    EXPECT_THAT(list_help.out, HasSubstr("Usage: nsrun list"));
+}
+
 TEST_F(NamesTest, ExecStatusesAreTheProgramsOwn) {
     const std::string name = Name("st");
     // Started under `ip netns exec` this time: exec and list go by the record, whatever the mount namespace.
@@ -363,6 +430,51 @@ TEST_F(NamesTest, TheNameReachesTheHostFromAPrivateMountNamespace) {
         EXPECT_EQ(r.err, "") << how;
         EXPECT_FALSE(Exists(NetnsPath(name))) << how << ": the name goes with the sandbox";
     }
+}
+
+// "Where is my port?": a sandbox without a name is listed too, with its port; a SIGKILLed one's record goes
+// with the next list.
+TEST_F(NamesTest, ListShowsAnUnnamedSandboxWithItsPortUntilItDies) {
+    const std::string marker = "sleep 1000." + UniqueToken();
+    Process p(MachineNsrun({"--net=nat", kSubnetFlag, "-p", "18081:80", "--", "sh", "-c",
+                            marker + " & echo ready; wait"}));
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    auto row_of_pid = [&](const std::string& table) {
+        for (const auto& line : Lines(table)) {
+            auto columns = Columns(line);
+            if (columns.size() >= 5 && columns[1] == std::to_string(p.pid())) return columns;
+        }
+        return std::vector<std::string>{};
+    };
+    Result table = lab().RunNsrun({"list"});
+    ASSERT_EQ(table.status, 0) << table.Describe();
+    auto row = row_of_pid(table.out);
+    ASSERT_FALSE(row.empty()) << table.out;
+    EXPECT_EQ(row[0], "-");
+    EXPECT_TRUE(InPrefix(row[2].substr(0, row[2].find(',')), kPool)) << table.out;
+    EXPECT_EQ(row[3], "18081:80/tcp");
+    Result json = lab().RunNsrun({"list", "--json"});
+    const std::string file = lab().dir() + "/unnamed.json";
+    std::ofstream(file) << json.out;
+    Result parsed = RunCmd({"python3", "-c",
+                            "import json, sys\n"
+                            "e = [e for e in json.load(open(sys.argv[1])) if e['pid'] == int(sys.argv[2])]\n"
+                            "print(len(e), e[0]['name'], e[0]['ports'])\n",
+                            file, std::to_string(p.pid())},
+                           10s);
+    EXPECT_EQ(parsed.out, "1 None ['18081:80/tcp']\n") << parsed.Describe() << json.out;
+
+    std::string record;
+    for (auto& entry : std::filesystem::directory_iterator("/run/nsrun/sandboxes"))
+        if (entry.path().filename().string().starts_with("@" + std::to_string(p.pid()) + "."))
+            record = entry.path();
+    ASSERT_NE(record, "") << "the unnamed sandbox has a record";
+    p.Signal(SIGKILL);
+    EXPECT_EQ(p.Wait(5s).status, 128 + SIGKILL);
+    EXPECT_TRUE(Exists(record)) << "control: a SIGKILLed nsrun cannot remove its record";
+    Result after = lab().RunNsrun({"list"});
+    EXPECT_TRUE(row_of_pid(after.out).empty()) << after.out;
+    EXPECT_FALSE(Exists(record)) << "the next list removes a dead sandbox's record";
 }
 
 // After SIGKILL the kernel cannot remove the name's mount, which keeps the namespace and its veth alive.

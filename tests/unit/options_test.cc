@@ -113,6 +113,10 @@ TEST(Options, HelpAndVersion) {
     EXPECT_EQ(help.action, ParseResult::Action::print_help);
     EXPECT_THAT(help.text, HasSubstr("--net"));
     EXPECT_THAT(help.text, HasSubstr("Exit status"));
+    // --net's own line names every mode (other options' lines mention --net=move:IFACE too).
+    const size_t net = help.text.find("  --net "), dns = help.text.find("  --dns ");
+    const std::string net_line = help.text.substr(net, dns - net);
+    EXPECT_THAT(net_line, HasSubstr("host: the host's network; move:IFACE"));
     auto version = parse({"--version"});
     EXPECT_EQ(version.action, ParseResult::Action::print_version);
     EXPECT_EQ(version.text, std::string("nsrun ") + NSRUN_VERSION + "\n");
@@ -211,7 +215,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--dev-bind=/dev/kvm:/dev/", "x"}, {}, {}, "DST must be a path below /dev/"},
         BadInput{{"--dev-bind=/dev/kvm:/dev/../etc/x", "x"}, {}, {}, "DST must be a path below /dev/"},
         BadInput{{"--dev-bind=/dev/kvm:/dev/a//b", "x"}, {}, {}, "DST must be a path below /dev/"},
-        BadInput{{"--dev-bind=/dev/kvm:/dev/./kvm", "x"}, {}, {}, "DST must be a path below /dev/"}));
+        BadInput{{"--dev-bind=/dev/kvm:/dev/./kvm", "x"}, {}, {}, "DST must be a path below /dev/"},
+        BadInput{{"--tmpfs=/", "x"}, {}, {}, "--tmpfs /: nothing can be mounted on /"},
+        BadInput{{"--tmpfs=/tmp/..", "x"}, {}, {}, "--tmpfs /tmp/..: nothing can be mounted on /"},
+        BadInput{{"--ro-bind=/usr:/", "x"}, {}, {}, "--ro-bind /usr:/: nothing can be mounted on /"}));
 
 runtime::IdPool pool_of(std::vector<std::string> args, const FakeHost& host = {}) {
     return parse(std::move(args), host).options.id_pool;

@@ -1,4 +1,5 @@
 // Named sandboxes' records and `nsrun list` output: formatting, parsing, JSON escaping.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "base/error.h"
@@ -23,6 +24,7 @@ SandboxRecord Example() {
     r.uid = 65534;
     r.gid = 65533;
     r.command = {"sh", "-c", "echo 'a\\b'\nexit 3", ""};
+    r.env = {"PATH=/usr/bin:/bin", "MULTI=line\none", "EMPTY="};
     return r;
 }
 
@@ -43,6 +45,7 @@ TEST(SandboxRecord, RoundTripsEveryField) {
     EXPECT_EQ(parsed->uid, r.uid);
     EXPECT_EQ(parsed->gid, r.gid);
     EXPECT_EQ(parsed->command, r.command);
+    EXPECT_EQ(parsed->env, r.env);
 }
 
 TEST(SandboxRecord, StagesConcatenateToTheWholeRecord) {
@@ -172,6 +175,19 @@ TEST(SandboxesJson, OneObjectPerSandbox) {
               "]\n");
 }
 
+TEST(SandboxesJson, AnUnnamedSandboxHasANullName) {
+    SandboxRecord unnamed;
+    unnamed.nsrun_pid = 30;
+    unnamed.init_pid = 31;
+    unnamed.ports = {"8080:80/tcp"};
+    unnamed.command = {"true"};
+    EXPECT_EQ(sandboxes_json({unnamed}),
+              "[\n {\"name\": null, \"pid\": 30, \"init_pid\": 31, \"addresses\": [], \"ports\": [\"8080:80/tcp\"], "
+              "\"command\": [\"true\"]}\n]\n");
+    const std::string table = sandboxes_table({unnamed});
+    EXPECT_EQ(table.substr(table.find('\n') + 1, 2), "- ") << table;
+}
+
 TEST(SandboxesTable, AlignsColumnsAndFillsEmptyCells) {
     SandboxRecord a;
     a.name = "web";
@@ -216,6 +232,52 @@ TEST(ExecCommandLine, ABadNameIsTheSubcommandsError) {
     EXPECT_EQ(parsed.action, ParseResult::Action::exec);
     EXPECT_EQ(parsed.target, "web");
     EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"sh", "-c", "x"}));
+}
+
+TEST(ExecCommandLine, TakesUserChdirSetenvKeepFdBeforeOrAfterTheName) {
+    auto parsed = parse_command_line({"exec", "--user=nobody", "-v", "web", "--chdir", "/tmp", "--setenv=A=1",
+                                      "--keep-fd=5", "--", "id", "--user"},
+                                     NoSources());
+    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
+    EXPECT_EQ(parsed.target, "web");
+    EXPECT_EQ(parsed.options.user, "nobody");
+    EXPECT_EQ(parsed.options.chdir, "/tmp");
+    EXPECT_EQ(parsed.options.setenv, (std::vector<std::string>{"A=1"}));
+    EXPECT_EQ(parsed.options.keep_fds, (std::vector<int>{5}));
+    EXPECT_TRUE(parsed.options.verbose);
+    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"id", "--user"}));
+    // Options end at the program.
+    auto program_options = parse_command_line({"exec", "web", "ls", "--chdir=/x"}, NoSources());
+    EXPECT_EQ(program_options.options.chdir, std::nullopt);
+    EXPECT_EQ(program_options.options.command, (std::vector<std::string>{"ls", "--chdir=/x"}));
+}
+
+TEST(ExecCommandLine, BadOptionsAreOneLine) {
+    auto error_of = [](std::vector<std::string> args) {
+        try {
+            parse_command_line(args, NoSources());
+        } catch (const Error& error) {
+            return std::string(error.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error_of({"exec", "--setenv=A", "web", "true"}), "--setenv A: expected K=V");
+    EXPECT_EQ(error_of({"exec", "web", "--chdir=tmp", "true"}), "--chdir tmp: must be an absolute path");
+    EXPECT_EQ(error_of({"exec", "--keep-fd=2", "web", "true"}),
+              "--keep-fd 2: a descriptor number of 3 or more (0, 1 and 2 are always kept)");
+    EXPECT_THAT(error_of({"exec", "--bogus", "web", "true"}), ::testing::HasSubstr("exec: unknown option --bogus"));
+    EXPECT_THAT(error_of({"exec", "web", "--user"}), ::testing::HasSubstr("--user needs a value"));
+}
+
+TEST(SubcommandHelp, ExecAndListPrintTheirOwn) {
+    for (auto args : {std::vector<std::string>{"exec", "--help"}, {"exec", "web", "-h"}, {"list", "--help"}}) {
+        auto parsed = parse_command_line(args, NoSources());
+        EXPECT_EQ(parsed.action, ParseResult::Action::print_help);
+        EXPECT_THAT(parsed.text, ::testing::HasSubstr("Usage: nsrun " + args[0]));
+    }
+    auto exec = parse_command_line({"exec", "--help"}, NoSources());
+    for (const char* option : {"--user", "--chdir", "--setenv", "--keep-fd"})
+        EXPECT_THAT(exec.text, ::testing::HasSubstr(option));
 }
 
 }  // namespace
