@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/state_directory.h"
 #include "cmd/netns_name.h"
+#include "netsetup/moved_records.h"
 #include "netsetup/network_options.h"
 #include "runtime/join.h"
 
@@ -80,7 +81,11 @@ uint64_t namespace_inode(const char* path) {
 // name's record can own /run/netns/NAME.
 void remove_leftovers(int dir, int fd, const std::string& file) {
     auto record = parse_record(read_all(fd));
-    if (record && record->netns && file[0] != kUnnamedMark) remove_netns_name(file, *record->netns);
+    bool named = record && record->netns && file[0] != kUnnamedMark;
+    // An interface another host namespace moved in may still be inside: only an nsrun there can give it back,
+    // and until then the name is what keeps it alive (this nsrun already gave back its own namespace's).
+    if (named && net::interface_held_at(netns_path(file))) return;
+    if (named) remove_netns_name(file, *record->netns);
     ::unlinkat(dir, file.c_str(), 0);
 }
 

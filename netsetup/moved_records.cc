@@ -148,4 +148,33 @@ std::optional<std::string> live_record(uint64_t cookie, const std::string& inter
     return read_all(fd.get());
 }
 
+bool interface_held_at(const std::string& held_at) noexcept {
+    if (!any_moved_records()) return false;
+    try {
+        UniqueFd top = open_state_directory("moved", 0);
+        if (!top) return errno != ENOENT;
+        std::unique_ptr<DIR, int (*)(DIR*)> cookies(::fdopendir(::dup(top.get())), ::closedir);
+        if (!cookies) return true;
+        while (dirent* cookie = ::readdir(cookies.get())) {
+            const std::string name = cookie->d_name;
+            if (name == "." || name == "..") continue;
+            UniqueFd dir = open_state_directory("moved/" + name, 0);
+            if (!dir) continue;
+            std::unique_ptr<DIR, int (*)(DIR*)> entries(::fdopendir(::dup(dir.get())), ::closedir);
+            if (!entries) return true;
+            while (dirent* entry = ::readdir(entries.get())) {
+                const std::string file = entry->d_name;
+                if (file == "." || file == "..") continue;
+                UniqueFd fd = open_state_file(dir.get(), std::string(kMovedRecordDir) + "/" + name, file, O_RDONLY);
+                if (!fd) continue;
+                auto record = parse_interface_record(read_all(fd.get()).value_or(""));
+                if (record && record->held_at == held_at) return true;
+            }
+        }
+    } catch (const std::exception&) {
+        return true;
+    }
+    return false;
+}
+
 }  // namespace nsrun::net

@@ -61,6 +61,12 @@ struct StaleRecord {
 // or a record describes another interface than its file name.
 std::vector<StaleRecord> take_stale_records(uint64_t cookie);
 
+// Whether a record of any host network namespace names `held_at` (an `ip netns` path) as what holds its
+// sandbox's namespace. Such a name must outlive its dead sandbox until an nsrun of the record's own host
+// namespace has taken the interface back: letting go of it would destroy a virtual interface, and only that
+// namespace is where the interface belongs. Unsure (a directory that cannot be read or trusted) counts as yes.
+bool interface_held_at(const std::string& held_at) noexcept;
+
 // The text of the record of `interface` when a live nsrun holds it; nullopt when there is none or it is stale.
 // Throws Error(path, why) when the record cannot be trusted.
 std::optional<std::string> live_record(uint64_t cookie, const std::string& interface);

@@ -255,6 +255,11 @@ Result Lab::RunNsrun(const Argv& args, Millis timeout, const Argv& extra_env) co
     return RunCmd(Nsrun(args), timeout, extra_env);
 }
 
+void Lab::TurnOnForwarding() const {
+    Result r = RunNsrun({"--net=nat", kSubnetFlag, "--", "true"});
+    ASSERT_EQ(r.status, 0) << r.Describe();
+}
+
 std::vector<std::string> Lab::WebLog() const {
     std::ifstream in(dir() + "/web.log");
     std::stringstream s;

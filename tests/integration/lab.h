@@ -94,6 +94,9 @@ public:
     Result Host(const Argv& argv, Millis timeout = 30s) const { return RunCmd(InHost(argv), timeout); }
     Result Inet(const Argv& argv, Millis timeout = 30s) const { return RunCmd(InInet(argv), timeout); }
     Result RunNsrun(const Argv& args, Millis timeout = 30s, const Argv& extra_env = {}) const;
+    // The lab host's first --net=nat launch turns forwarding on and says so once on stderr (egress_test.cc):
+    // a test that asserts on later launches' stderr makes that first launch here.
+    void TurnOnForwarding() const;
 
     // The web server's log: one "CLIENT METHOD PATH" line per request.
     std::vector<std::string> WebLog() const;

@@ -276,6 +276,29 @@ TEST_F(MoveTest, ANamedSandboxsInterfaceComesBackAfterASigkillAtTheNextList) {
     }
 }
 
+// The dead sandbox's name is what keeps its namespace, and the interface inside, alive: an nsrun of another host
+// network namespace (whose `nsrun list` cleans up dead records too) must leave it to this host's next nsrun.
+TEST_F(MoveTest, AListInAnotherHostNamespaceLeavesAKilledSandboxsInterfaceToItsHost) {
+    const std::string name = lab().name() + "-mx";
+    Argv args{"--name=" + name};
+    for (const auto& word : Move({"sh", "-c", "sleep 60 & echo ready; wait"})) args.push_back(word);
+    Process p(lab().Nsrun(args));
+    ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
+    p.Signal(SIGKILL);
+    ASSERT_EQ(p.Wait(5s).status, 128 + SIGKILL);
+
+    Result elsewhere = RunCmd({"unshare", "--net", "--", NSRUN_BIN, "list"}, 10s);
+    EXPECT_EQ(elsewhere.status, 0) << elsewhere.Describe();
+    Result inside = RunCmd({"ip", "-n", name, "-o", "-4", "addr", "show", "dev", kNic}, 10s);
+    EXPECT_THAT(inside.out, HasSubstr("203.0.113.10/24")) << "still held by the name: " << inside.Describe();
+
+    Result list = lab().RunNsrun({"list"});
+    EXPECT_THAT(list.err, HasSubstr("nsrun: gave nic0 back to the host with its configuration")) << list.err;
+    EXPECT_EQ(NicSnapshot(), before_);
+    EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name)) << "this host's list removes the name";
+    RunCmd({"ip", "netns", "del", name}, 10s);
+}
+
 // When the interface cannot be taken back (the program renamed it inside), the loss is said in one line.
 TEST_F(MoveTest, ANamedSandboxsInterfaceThatCannotComeBackIsSaidLost) {
     const std::string name = lab().name() + "-ml";

@@ -410,6 +410,7 @@ TEST_F(NamesTest, ListShowsNameNsrunPidAddressPortsAndCommand) {
 // issue 9: started in a private mount namespace (under `ip netns exec`, or `unshare -m`), nsrun mounted the
 // name there only, and `ip netns exec NAME` anywhere else read an empty file ("Invalid argument").
 TEST_F(NamesTest, TheNameReachesTheHostFromAPrivateMountNamespace) {
+    lab().TurnOnForwarding();
     const std::string host_netns = "--net=/run/netns/" + lab().name() + "-host";
     for (const std::string how : {"ip netns exec", "unshare -m --propagation private"}) {
         const std::string name = Name(how.substr(0, 2));

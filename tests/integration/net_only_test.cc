@@ -35,6 +35,7 @@ protected:
 };
 
 TEST_F(NetOnlyTest, TheProgramIsTheCallerInTheHostsNamespacesWithOnlyItsOwnNetwork) {
+    lab().TurnOnForwarding();
     const std::string host_caps = lab().Host({"grep", "^CapEff", "/proc/self/status"}).out;
     const std::string host_resolv_conf = lab().Host({"cat", "/etc/resolv.conf"}).out;
     ASSERT_THAT(host_caps, HasSubstr("CapEff"));

@@ -70,12 +70,13 @@ private:
 
 TEST_F(StateFilesTest, EveryRootLaunchMakesTheStateDirectoryBeforeTheSandboxCan) {
     Result r = InFreshRun(
-        "\"$NSRUN\" -- sh -c 'mkdir -p /run/nsrun/moved 2>/dev/null && echo planted || echo refused'\n"
+        // The sandbox's /run is its own: whatever it makes there is not the host's /run/nsrun.
+        "\"$NSRUN\" -- sh -c 'mkdir -p /run/nsrun/moved 2>/dev/null; true'\n"
         "stat -c '%u %a %F' /run/nsrun\n"
         "test -e /run/nsrun/moved && echo moved-exists\n"
         "exit 0\n");
     ASSERT_EQ(r.status, 0) << r.Describe();
-    EXPECT_EQ(r.out, "refused\n0 755 directory\n") << r.Describe();
+    EXPECT_EQ(r.out, "0 755 directory\n") << r.Describe();
 }
 
 TEST_F(StateFilesTest, AStateDirectoryThatIsNotRootsAloneIsRefused) {
