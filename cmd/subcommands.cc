@@ -59,7 +59,7 @@ int exec_in_sandbox(const ParseResult& parsed) {
             throw;
         } catch (const Error& error) {
             // "joining the sandbox: it has ended" reads better as the subcommand's own failure.
-            if (error.why() == "it has ended") fail(doing, "no running sandbox named " + name);
+            if (error.kind() == ErrorKind::ended) fail(doing, "no running sandbox named " + name);
             throw;
         }
     }();

@@ -97,10 +97,10 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     std::string search_path = search_path_of(spec.env);
 
     UniqueFd target(int(::syscall(SYS_pidfd_open, spec.pid, 0)));
-    if (!target && errno == ESRCH) fail(kJoining, "it has ended");
+    if (!target && errno == ESRCH) fail(kJoining, "it has ended", ErrorKind::ended);
     if (!target) throw_errno(std::string(kJoining) + ": opening its init's pidfd");
     // After pidfd_open: if the pid still names the process that started then, the pidfd is that process.
-    if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended");
+    if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended", ErrorKind::ended);
     if (!is_nested_init(spec.pid)) fail(kJoining, "process " + std::to_string(spec.pid) + " is no sandbox's init");
     int namespaces = namespaces_to_enter(spec.pid);
 
@@ -129,7 +129,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     pid_t pid = clone_with_pidfd(0, &pidfd);
     if (pid < 0) {
         // ENOMEM here means the sandbox's pid namespace is being torn down.
-        if (errno == ENOMEM) fail(kJoining, "it has ended");
+        if (errno == ENOMEM) fail(kJoining, "it has ended", ErrorKind::ended);
         throw_errno(std::string(kJoining) + ": starting a process in it");
     }
     if (pid == 0) {
