@@ -143,6 +143,10 @@ public:
     std::vector<BaseChain> base_chains();
     // The comments of the rules of one chain, in order; an empty string for a rule without one.
     std::vector<std::string> rule_comments(uint8_t family, std::string_view table, std::string_view chain);
+    // How many requests and batches every Netlink of this process has sent: what tells a one-message steady
+    // state from a full check.
+    static uint64_t sent() noexcept;
+
     // Runs encode_insert_batch(rules) as one transaction; throws on any error with the kernel's reason.
     void insert_rules(std::span<const Rule> rules);
 
