@@ -604,29 +604,4 @@ TEST_F(NatRulesTest, DualStackSteadyStateSendsOnlyTheGenerationQuery) {
     });
 }
 
-// Read-only, on the main thread: the machine's own setting, which no test may change.
-std::string machine_ip_forward() {
-    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
-    char c = '?';
-    if (!fd || ::read(fd.get(), &c, 1) != 1) c = '?';
-    return std::string(1, c);
-}
-const std::string g_machine_ip_forward_at_start = machine_ip_forward();
-
-std::string machine_sysctl(const char* path) {
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    char buf[16] = {};
-    if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return "?";
-    return buf;
-}
-const char* const kMachineIpv6[] = {"/proc/sys/net/ipv6/conf/all/forwarding", "/proc/sys/net/ipv6/conf/default/accept_ra"};
-const std::string g_machine_ipv6_at_start = machine_sysctl(kMachineIpv6[0]) + machine_sysctl(kMachineIpv6[1]);
-
-TEST(NatRulesMachine, MachineNamespaceWasNeverTouched) {
-    EXPECT_EQ(netns_inode("/proc/thread-self/ns/net"), g_machine_netns);
-    EXPECT_NE(g_machine_ip_forward_at_start, "?");
-    EXPECT_EQ(machine_ip_forward(), g_machine_ip_forward_at_start);
-    EXPECT_EQ(machine_sysctl(kMachineIpv6[0]) + machine_sysctl(kMachineIpv6[1]), g_machine_ipv6_at_start);
-}
-
 }  // namespace
