@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/state_directory.h"
 #include "cmd/netns_name.h"
 #include "netsetup/network_options.h"
 #include "runtime/join.h"
@@ -21,7 +22,9 @@ constexpr off_t kMutexByte = 1;  // held for a few system calls while a name cha
 constexpr off_t kMaxRecord = 1 << 20;
 constexpr int kTakeAttempts = 16;
 
-std::string record_path(const std::string& name) { return std::string(kSandboxDir) + "/" + name; }
+std::string g_sandbox_dir = std::string(kStateDirectory) + "/sandboxes";
+
+std::string record_path(const std::string& name) { return g_sandbox_dir + "/" + name; }
 
 // 0, or the errno of F_OFD_SETLK(W): EAGAIN when another open file holds the byte.
 int lock_byte(int fd, short type, off_t byte, bool wait) {
@@ -95,6 +98,9 @@ bool is_sandbox_name(const std::string& text) {
 
 }  // namespace
 
+const std::string& sandbox_dir() { return g_sandbox_dir; }
+void set_sandbox_dir(std::string dir) { g_sandbox_dir = std::move(dir); }
+
 NameClaim::NameClaim(std::string name, UniqueFd fd, SandboxRecord head, off_t size)
     : name_(std::move(name)), fd_(std::move(fd)), record_(std::move(head)), size_(size) {}
 
@@ -104,7 +110,7 @@ NameClaim NameClaim::take(const std::string& name, const std::vector<int>& keep_
         fail(doing, "needs root (the sandbox's network namespace is mounted on " + netns_path(name) + ")");
     for (int fd : keep_fds)
         if (::fcntl(fd, F_GETFD) < 0) throw_errno("--keep-fd " + std::to_string(fd));
-    for (const char* dir : {"/run/nsrun", kSandboxDir})
+    for (const char* dir : {kStateDirectory, g_sandbox_dir.c_str()})
         if (::mkdir(dir, 0755) < 0 && errno != EEXIST) throw_errno(doing + ": creating " + dir);
     const std::string path = record_path(name);
     for (int attempt = 0; attempt < kTakeAttempts; ++attempt) {
@@ -193,7 +199,7 @@ Lookup find_sandbox(const std::string& name) {
 
 std::vector<SandboxRecord> running_sandboxes() {
     std::vector<SandboxRecord> running;
-    DIR* dir = ::opendir(kSandboxDir);
+    DIR* dir = ::opendir(g_sandbox_dir.c_str());
     if (!dir) return running;
     std::vector<std::string> names;
     while (dirent* entry = ::readdir(dir))

@@ -22,7 +22,9 @@
 
 namespace nsrun::cli {
 
-inline constexpr const char* kSandboxDir = "/run/nsrun/sandboxes";
+// The records' directory: kStateDirectory's "sandboxes". Only the unit tests move it, to a scratch directory.
+const std::string& sandbox_dir();
+void set_sandbox_dir(std::string dir);
 
 // A name held by this nsrun, from before the sandbox's clone until after its end.
 class NameClaim {

@@ -151,5 +151,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "subnet\n"}}, "nsrun.conf:1: expected"},
         BadInput{{"--net=nat", "x"}, {}, {{"/etc/nsrun/nsrun.conf", "\nsubnet = x\n"}}, "nsrun.conf: subnet x"}));
 
+TEST(ExecCommandLine, ABadNameIsTheSubcommandsError) {
+    try {
+        parse({"exec", "bad/name", "true"});
+        FAIL() << "accepted";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.doing(), "exec bad/name");
+        EXPECT_EQ(error.why(), "a name has only letters, digits, '-', '_' and '.'");
+    }
+    auto parsed = parse({"exec", "web", "--", "sh", "-c", "x"});
+    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
+    EXPECT_EQ(parsed.target, "web");
+    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"sh", "-c", "x"}));
+}
+
 }  // namespace
 }  // namespace nsrun::cli
