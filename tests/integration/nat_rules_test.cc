@@ -263,7 +263,6 @@ TEST_F(NatRulesTest, IptablesForwardPolicyDropGetsCompatibleAcceptsOnce) {
 
         Cmd save = sh("iptables -S FORWARD");
         EXPECT_EQ(save.status, 0) << save.out;
-        std::printf("%s", save.out.c_str());
         EXPECT_THAT(save.out, HasSubstr("-A FORWARD -i nsr+ -m comment --comment \"nsrun: let sandboxes (nsr*) out\" "
                                         "-j ACCEPT"));
         EXPECT_THAT(save.out, HasSubstr("-A FORWARD -o nsr+ -m conntrack --ctstate RELATED,ESTABLISHED -m comment "
