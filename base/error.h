@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nsrun {
 
@@ -33,6 +34,10 @@ private:
 
 // Throws Error(doing, strerror(err), err).
 [[noreturn]] void throw_errno(std::string doing, int err = errno);
+
+// A word of the user's input quoted for an error message: printable ASCII as it is, anything else (and '\\')
+// as \xHH, cut after 64 characters.
+std::string quoted_input(std::string_view word);
 
 // Throws Error(doing, why) for failures that have no errno (bad input, unexpected state).
 [[noreturn]] void fail(std::string doing, std::string why, ErrorKind kind = ErrorKind::other);

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/ip_address.h"
 #include "base/unique_fd.h"
+#include "netsetup/netsetup.h"
 
 namespace nsrun::net {
 namespace {
@@ -38,7 +39,9 @@ void write_sysctl(const std::string& path, std::string_view value) {
 }
 
 bool is_host_end(const std::string& name) {
-    return name.size() > 3 && name.starts_with("nsr") && std::all_of(name.begin() + 3, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const size_t prefix = kHostLinkPrefix.size();
+    return name.size() > prefix && name.starts_with(kHostLinkPrefix) &&
+           std::all_of(name.begin() + long(prefix), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace

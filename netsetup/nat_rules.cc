@@ -69,6 +69,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "netsetup/ipv6_forwarding.h"
+#include "netsetup/netsetup.h"
 #include "netsetup/nft_library.h"
 #include "netsetup/nft_netlink.h"
 
@@ -76,7 +77,6 @@ namespace nsrun::net {
 
 namespace {
 
-constexpr std::string_view kVethPrefix = "nsr";  // host veth ends are nsr<slot>; nft spells the match "nsr*"
 constexpr std::string_view kPostrouting = "postrouting";
 constexpr std::string_view kForwardGuard = "forward_guard";
 constexpr std::string_view kForwardGuard6 = "forward_guard6";
@@ -205,7 +205,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
     if (replies) {
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         if (iptables) {
             // iptables-nft (1.8.9) gives up on a whole chain ("incompatible, use 'nft' tool") when one rule has
             // a native `ct` expression, and Docker manages its rules through it. It writes -m conntrack as the
@@ -226,7 +226,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
         // to it; "ct status dnat" lets exactly those through, as iptables' "-m conntrack --ctstate DNAT".
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         if (iptables) {
             e.push_back(conntrack_match(XT_CONNTRACK_STATE_DNAT));
         } else {
@@ -240,7 +240,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
     if (out) {  // inserted last, so it ends up first: most packets are the sandboxes' own
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_IIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         e.push_back(nft::expr::accept());
         rules.push_back(rule(std::move(e), v6 ? kLetOut6Comment : kLetOutComment));
     }
@@ -398,7 +398,8 @@ void apply(nft::Netlink& nl, const Missing& missing, StepLog& log) {
     }
 }
 
-std::string quoted(std::string_view text) { return '"' + std::string(text) + '"'; }
+// An nft string literal (nsrun's own names and comments, which hold no '"').
+std::string nft_string(std::string_view text) { return '"' + std::string(text) + '"'; }
 
 }  // namespace
 
@@ -466,8 +467,8 @@ std::optional<Ipv6Cidr> pool6_from_counter_name(std::string_view name) {
 
 std::string nat_table_script(const NatTableChange& change) {
     const std::string table = "inet " + std::string(kNatTable);
-    const std::string veths = quoted(std::string(kVethPrefix) + "*");
-    const std::string isolated = " counter name " + quoted(kIsolationCounter) + " drop\n";
+    const std::string veths = nft_string(std::string(kHostLinkPrefix) + "*");
+    const std::string isolated = " counter name " + nft_string(kIsolationCounter) + " drop\n";
     std::string s;
     if (change.table == NatTableChange::Table::replace) {
         // `add` first so the delete cannot fail; the transaction swaps the table atomically, so running
@@ -476,7 +477,7 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "delete table " + table + "\n";
     }
     if (change.table != NatTableChange::Table::keep) {
-        s += "add table " + table + " { comment " + quoted(nat_table_comment()) + "; }\n";
+        s += "add table " + table + " { comment " + nft_string(nat_table_comment()) + "; }\n";
         s += "create chain " + table + " " + std::string(kPostrouting) +
              " { type nat hook postrouting priority srcnat; policy accept; }\n";
         // Isolation, shared by every sandbox: the host end's name says "a sandbox", its interface group says
@@ -507,7 +508,7 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "delete counter " + table + " " + counter + "\n";
         s += "create counter " + table + " " + counter + "\n";
         s += "add rule " + table + " " + std::string(kPostrouting) + " " + address_family + " saddr " + pool +
-             " oifname != " + veths + " counter name " + quoted(counter) + " masquerade\n";
+             " oifname != " + veths + " counter name " + nft_string(counter) + " masquerade\n";
     };
     for (const Ipv4Cidr& pool : change.pools) masquerade_pool("ip", pool.str(), pool_counter_name(pool));
     for (const Ipv6Cidr& pool : change.pools6) masquerade_pool("ip6", pool.str(), pool6_counter_name(pool));
@@ -518,10 +519,10 @@ std::string nat_table_script(const NatTableChange& change) {
         // add + flush + add rule leaves exactly one rule whatever was there, racing installers included.
         const std::string name = table + " " + std::string(chain);
         s += "add chain " + name + " { type filter hook forward priority filter; policy accept; comment " +
-             quoted(comment) + "; }\n";
+             nft_string(comment) + "; }\n";
         s += "flush chain " + name + "\n";
         s += "add rule " + name + " meta nfproto " + std::string(family) + " iifname != " + veths + " oifname != " +
-             veths + " drop comment " + quoted(rule_comment) + "\n";
+             veths + " drop comment " + nft_string(rule_comment) + "\n";
     };
     if (change.forward_guard && change.forward_guard->ipv4) guard(kForwardGuard, kGuardComment, "ipv4", kGuardRuleComment);
     if (change.forward_guard && change.forward_guard->ipv6)

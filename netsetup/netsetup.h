@@ -21,7 +21,7 @@
 
 namespace nsrun::net {
 
-inline constexpr std::string_view kHostLinkPrefix = "nsr";
+inline constexpr std::string_view kHostLinkPrefix = "nsr";  // host veth ends are nsr<slot>; nft matches "nsr*"
 inline constexpr const char* kDefaultPool = "10.201.0.0/16";
 // A ULA /64 whose 40-bit global ID spells "nsrun" (6e 73 72 75 6e). A sandbox's IPv6 address is this pool's
 // address N, where N is its IPv4 address's offset in kDefaultPool: nsr<N> owns both.

@@ -222,26 +222,6 @@ constexpr ErrnoName kErrnoNames[] = {
     {"ENOTSOCK", ENOTSOCK}, {"EPROTONOSUPPORT", EPROTONOSUPPORT},
 };
 
-// A word from the file, quoted for an error message: printable ASCII only, and not too long.
-std::string quoted(std::string_view word) {
-    std::string out = "'";
-    size_t n = 0;
-    for (unsigned char c : word) {
-        if (++n > 64) {
-            out += "...";
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out += char(c);
-        } else {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out + "'";
-}
 
 std::optional<uint64_t> parse_number(std::string_view s) {
     unsigned base = 10;
@@ -286,13 +266,13 @@ public:
     }
 
     void expect_end() {
-        if (!done()) error("unexpected " + quoted(words_[next_]));
+        if (!done()) error("unexpected " + quoted_input(words_[next_]));
     }
 
     uint64_t number(std::string_view what) {
         std::string_view word = take(what);
         auto value = parse_number(word);
-        if (!value) error("bad number " + quoted(word) + " (" + std::string(what) + ")");
+        if (!value) error("bad number " + quoted_input(word) + " (" + std::string(what) + ")");
         return *value;
     }
 
@@ -301,8 +281,8 @@ public:
         for (const auto& e : kErrnoNames)
             if (word == e.name) return SCMP_ACT_ERRNO(uint32_t(e.value));
         auto value = parse_number(word);
-        if (!value) error("unknown errno " + quoted(word));
-        if (*value > 4095) error("errno " + quoted(word) + " is out of range (0 to 4095)");
+        if (!value) error("unknown errno " + quoted_input(word));
+        if (*value > 4095) error("errno " + quoted_input(word) + " is out of range (0 to 4095)");
         return SCMP_ACT_ERRNO(uint32_t(*value));
     }
 
@@ -328,7 +308,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
     while (!p.done()) {
         std::string_view word = p.take("a condition");
         auto arg = parse_arg_word(word);
-        if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted(word));
+        if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted_input(word));
         if (rule.list) p.error("an 'in', 'not-in' or 'has-any' condition must be the only one of its rule");
         if (args_seen & (1u << *arg)) p.error(std::string(word) + " is compared twice in one rule");
         args_seen |= 1u << *arg;
@@ -346,13 +326,13 @@ void parse_conditions(LineParser& p, Rule& rule) {
             while (!p.done()) {
                 uint64_t value = p.number("a value");
                 if (list.kind == ValueList::in && value > 0xffffffffu)
-                    p.error("'in' compares the low 32 bits of the argument: " + quoted(std::to_string(value)) +
+                    p.error("'in' compares the low 32 bits of the argument: " + quoted_input(std::to_string(value)) +
                             " does not fit");
                 if (list.values.size() == kMaxListValues)
                     p.error("more than " + std::to_string(kMaxListValues) + " values");
                 list.values.push_back(value);
             }
-            if (list.values.empty()) p.error("expected a value after " + quoted(op));
+            if (list.values.empty()) p.error("expected a value after " + quoted_input(op));
             rule.list = std::move(list);
             continue;
         }
@@ -362,7 +342,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
             cmp.op = SCMP_CMP_MASKED_EQ;
             cmp.datum_a = p.number("a mask");
             std::string_view eq = p.take("'=='");
-            if (eq != "==") p.error("expected '==' after the mask, not " + quoted(eq));
+            if (eq != "==") p.error("expected '==' after the mask, not " + quoted_input(eq));
             cmp.datum_b = p.number("a value");
         } else {
             if (op == "==") cmp.op = SCMP_CMP_EQ;
@@ -371,7 +351,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
             else if (op == "<=") cmp.op = SCMP_CMP_LE;
             else if (op == ">") cmp.op = SCMP_CMP_GT;
             else if (op == ">=") cmp.op = SCMP_CMP_GE;
-            else p.error("unknown operator " + quoted(op));
+            else p.error("unknown operator " + quoted_input(op));
             cmp.datum_a = p.number("a value");
         }
         rule.conditions.push_back(cmp);
@@ -392,13 +372,13 @@ void parse_line(LineParser& p, int line, Profile& profile) {
             profile.default_action = SCMP_ACT_ERRNO(EPERM);
             if (!p.done()) {
                 std::string_view word = p.take("'errno'");
-                if (word != "errno") p.error("unexpected " + quoted(word));
+                if (word != "errno") p.error("unexpected " + quoted_input(word));
                 profile.default_action = p.errno_action();
             }
         } else if (action == "errno") {
             profile.default_action = p.errno_action();
         } else {
-            p.error("unknown default action " + quoted(action) + " (allow, deny, errno E, kill)");
+            p.error("unknown default action " + quoted_input(action) + " (allow, deny, errno E, kill)");
         }
         p.expect_end();
         profile.default_line = line;
@@ -410,13 +390,13 @@ void parse_line(LineParser& p, int line, Profile& profile) {
     if (verb == "allow") rule.action = SCMP_ACT_ALLOW;
     else if (verb == "deny") rule.action = SCMP_ACT_ERRNO(EPERM);
     else if (verb == "kill") rule.action = SCMP_ACT_KILL_PROCESS;
-    else p.error("unknown word " + quoted(verb) + " (default, allow, deny, kill)");
+    else p.error("unknown word " + quoted_input(verb) + " (default, allow, deny, kill)");
 
     std::string_view name = p.take("a system call name");
     rule.name = std::string(name);
     rule.native_nr = seccomp_syscall_resolve_name(rule.name.c_str());
     if (rule.native_nr == __NR_SCMP_ERROR || name.find('\0') != std::string_view::npos)
-        p.error("unknown syscall " + quoted(name));
+        p.error("unknown syscall " + quoted_input(name));
     if (verb == "deny" && p.peek() == "errno") {
         p.take("'errno'");
         rule.action = p.errno_action();
@@ -441,10 +421,10 @@ void check_rules(const Profile& profile, std::string_view origin) {
             bool earlier_whole = earlier.conditions.empty() || earlier.list;
             bool whole = rule.conditions.empty() || rule.list;
             if (earlier_whole || whole)
-                error("a second rule for " + quoted(rule.name) + where +
+                error("a second rule for " + quoted_input(rule.name) + where +
                       "; a rule without conditions, or with 'in'/'not-in'/'has-any', must be the only one");
             if (earlier.action != rule.action)
-                error("the rules for " + quoted(rule.name) + " must all have the same action" + where);
+                error("the rules for " + quoted_input(rule.name) + " must all have the same action" + where);
         }
     }
 }
