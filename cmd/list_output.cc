@@ -1,7 +1,8 @@
 #include "cmd/list_output.h"
 
 #include <algorithm>
-#include <cstdio>
+
+#include "base/hex.h"
 
 namespace nsrun::cli {
 namespace {
@@ -27,12 +28,6 @@ size_t utf8_sequence(std::string_view text, size_t i) {
     return 0;
 }
 
-std::string hex_escape(unsigned char c, const char* format) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, format, c);
-    return buf;
-}
-
 std::string json_array(const std::vector<std::string>& items) {
     std::string out = "[";
     for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
@@ -49,7 +44,8 @@ std::string printable(std::string_view text) {
     std::string out;
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
-        out += u < 0x20 || u == 0x7F ? hex_escape(u, "\\x%02x") : std::string(1, c);
+        if (u < 0x20 || u == 0x7F) append_hex(out += "\\x", u);
+        else out += c;
     }
     return out;
 }
@@ -71,7 +67,7 @@ std::string json_string(std::string_view text) {
         else if (c == '\n') out += "\\n";
         else if (c == '\t') out += "\\t";
         else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c == 0x7F) out += hex_escape(c, "\\u%04x");
+        else if (c < 0x20 || c == 0x7F) append_hex(out += "\\u00", c);
         else out.append(text.substr(i, length));
         i += length;
     }

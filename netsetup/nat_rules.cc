@@ -67,6 +67,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "base/unique_fd.h"
 #include "netsetup/ipv6_forwarding.h"
 #include "netsetup/netsetup.h"
@@ -438,12 +439,8 @@ std::optional<Ipv4Cidr> pool_from_counter_name(std::string_view name) {
 }
 
 std::string pool6_counter_name(const Ipv6Cidr& pool) {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string name = "pool6_";
-    for (uint8_t byte : pool.network.bytes) {
-        name += kHex[byte >> 4];
-        name += kHex[byte & 15];
-    }
+    for (uint8_t byte : pool.network.bytes) append_hex(name, byte);
     return name + '_' + std::to_string(pool.prefix);
 }
 
