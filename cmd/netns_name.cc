@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 
 namespace nsrun::cli {
@@ -56,7 +57,7 @@ void name_netns(const std::string& name, pid_t pid) {
     if (!file && errno == EEXIST) fail(doing, path + " exists: a network namespace of that name is in use (ip netns)");
     if (!file) throw_errno(doing + ": creating " + path);
     file.reset();
-    const std::string source = "/proc/" + std::to_string(pid) + "/ns/net";
+    const std::string source = proc_path(pid, "ns/net");
     if (::mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) < 0) {
         int err = errno;
         ::unlink(path.c_str());

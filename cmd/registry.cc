@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/proc_path.h"
 #include "base/state_directory.h"
 #include "cmd/netns_name.h"
 #include "netsetup/network_options.h"
@@ -165,7 +166,7 @@ void NameClaim::publish(SandboxRecord record) {
     record.name = record_.name;
     record.nsrun_pid = record_.nsrun_pid;
     record.pid_namespace = record_.pid_namespace;
-    const std::string source = "/proc/" + std::to_string(record.init_pid) + "/ns/net";
+    const std::string source = proc_path(record.init_pid, "ns/net");
     record.netns = namespace_inode(source.c_str());
     if (!*record.netns) throw_errno(doing + ": reading " + source);
     // Written before the file exists: a cleaner finding the record of a dead owner then knows the name is its.

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 #include "netsetup/interface_config.h"
 #include "netsetup/moved_records.h"
@@ -181,7 +182,7 @@ MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, Ste
 
     s.host_ns = open_namespace("/proc/thread-self/ns/net", "opening the host's network namespace");
     // The sandbox's init is our unreaped child: its pid cannot name another process yet.
-    s.sandbox_ns = open_namespace("/proc/" + std::to_string(pid) + "/ns/net", "opening the sandbox's network namespace");
+    s.sandbox_ns = open_namespace(proc_path(pid, "ns/net"), "opening the sandbox's network namespace");
     check_nl(move_interface(s.host.get(), s.saved.index, s.sandbox_ns.get()),
              "moving " + request.interface + " into the sandbox");
     s.moved = true;

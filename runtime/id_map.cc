@@ -6,13 +6,14 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 
 namespace nsrun::runtime {
 namespace {
 
 void write_proc_file(pid_t pid, const char* name, const std::string& content) {
-    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    std::string path = proc_path(pid, name);
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) throw_errno("opening " + path);
     if (::write(fd.get(), content.data(), content.size()) != ssize_t(content.size())) throw_errno("writing " + path);

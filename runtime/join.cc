@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 #include "runtime/child.h"
 #include "runtime/runtime.h"
@@ -23,7 +24,7 @@ constexpr const char* kJoining = "joining the sandbox";
 
 bool same_namespace(pid_t pid, const char* kind) {
     struct stat ours{}, theirs{};
-    const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+    const std::string path = proc_path(pid, std::string("ns/") + kind);
     if (::stat(path.c_str(), &theirs) < 0) throw_errno(std::string(kJoining) + ": reading " + path);
     if (::stat((std::string("/proc/self/ns/") + kind).c_str(), &ours) < 0)
         throw_errno(std::string(kJoining) + ": reading /proc/self/ns/" + kind);
@@ -41,7 +42,7 @@ int namespaces_to_enter(pid_t pid) {
 // "NSpid:\t4711\t1": pid 1 of a pid namespace below this one. A sandbox's init always is; a process of the
 // host never is, so a record that names one (records are files) cannot send a program out of its sandbox.
 bool is_nested_init(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/status";
+    const std::string path = proc_path(pid, "status");
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return false;
     char buf[4096];
@@ -60,7 +61,7 @@ bool is_nested_init(pid_t pid) {
 }  // namespace
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    const std::string path = proc_path(pid, "stat");
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return std::nullopt;
     char buf[1024];
