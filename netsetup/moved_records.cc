@@ -68,7 +68,7 @@ MovedRecord MovedRecord::create(uint64_t cookie, const std::string& interface, c
     const std::string directory = directory_of(cookie);
     // An nsrun removing the last record of this namespace removes the directory too; a few tries outlast that.
     for (int attempt = 0;; ++attempt) {
-        make_directory("/run/nsrun", 0755);
+        make_directory(kStateDirectory, 0755);
         make_directory(kMovedRecordDir, 0700);
         make_directory(directory, 0700);
         // An unnamed file, locked and complete before it gets its name: readers never see a partial record,

@@ -68,6 +68,7 @@
 
 #include "base/error.h"
 #include "base/hex.h"
+#include "base/state_directory.h"
 #include "base/unique_fd.h"
 #include "netsetup/ipv6_forwarding.h"
 #include "netsetup/netsetup.h"
@@ -95,9 +96,9 @@ static_assert(kGuardComment.size() <= 127 && kGuard6Comment.size() <= 127, "nft 
 constexpr std::string_view kGuardRuleComment = "nsrun: forward nothing that is not nsr*";
 constexpr std::string_view kGuard6RuleComment = "nsrun: forward no IPv6 that is not nsr*";
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
-constexpr const char* kLockDir = "/run/nsrun";
-constexpr const char* kLockFile = "/run/nsrun/nat.lock";
-constexpr const char* kVerifiedFile = "/run/nsrun/nat.verified";
+constexpr const char* kLockDir = kStateDirectory;
+constexpr const char* kLockFile = NSRUN_STATE_DIRECTORY "/nat.lock";
+constexpr const char* kVerifiedFile = NSRUN_STATE_DIRECTORY "/nat.verified";
 constexpr int kAttempts = 3;
 
 bool ip_forward_on() {
