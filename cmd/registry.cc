@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/proc_path.h"
 #include "base/state_directory.h"
 #include "cmd/netns_name.h"
@@ -20,7 +21,6 @@ namespace {
 
 constexpr off_t kOwnerByte = 0;  // held by the live owner, for the sandbox's whole life
 constexpr off_t kMutexByte = 1;  // held for a few system calls while a name changes hands
-constexpr off_t kMaxRecord = 1 << 20;
 constexpr int kTakeAttempts = 16;
 
 std::string g_sandbox_dir = std::string(kStateDirectory) + "/sandboxes";
@@ -57,16 +57,6 @@ bool still_linked(int fd, const std::string& path) {
            open_file.st_dev == linked.st_dev && open_file.st_ino == linked.st_ino;
 }
 
-std::string read_all(int fd) {
-    struct stat st{};
-    if (::fstat(fd, &st) < 0 || st.st_size <= 0) return {};
-    std::string text(size_t(std::min<off_t>(st.st_size, kMaxRecord)), '\0');
-    ssize_t n;
-    do n = ::pread(fd, text.data(), text.size(), 0); while (n < 0 && errno == EINTR);
-    text.resize(n < 0 ? 0 : size_t(n));
-    return text;
-}
-
 uint64_t namespace_inode(const char* path) {
     struct stat st{};
     return ::stat(path, &st) == 0 ? uint64_t(st.st_ino) : 0;
@@ -74,7 +64,7 @@ uint64_t namespace_inode(const char* path) {
 
 // With the mutex held and the owner byte taken (the owner is dead): what the record says it made goes.
 void remove_leftovers(int fd, const std::string& name) {
-    auto record = parse_record(read_all(fd));
+    auto record = parse_record(read_whole(fd).value_or(""));
     if (record && record->netns) remove_netns_name(name, *record->netns);
     ::unlink(record_path(name).c_str());
 }
@@ -121,7 +111,7 @@ NameClaim NameClaim::take(const std::string& name, const std::vector<int>& keep_
         if (!still_linked(fd.get(), path)) continue;
         if (int err = lock_byte(fd.get(), F_WRLCK, kOwnerByte, false)) {
             if (err != EAGAIN) throw_errno(doing + ": locking " + path, err);
-            auto running = parse_record(read_all(fd.get()));
+            auto running = parse_record(read_whole(fd.get()).value_or(""));
             fail(doing, "a sandbox of that name is running" +
                             (running && running->nsrun_pid ? " (nsrun pid " + std::to_string(running->nsrun_pid) + ")"
                                                            : std::string()));
@@ -130,7 +120,7 @@ NameClaim NameClaim::take(const std::string& name, const std::vector<int>& keep_
         struct stat st{};
         if (::fstat(fd.get(), &st) < 0) throw_errno(doing + ": reading " + path);
         if (st.st_size > 0) {
-            auto previous = parse_record(read_all(fd.get()));
+            auto previous = parse_record(read_whole(fd.get()).value_or(""));
             if (previous && previous->netns) remove_netns_name(name, *previous->netns);
             // Only then: on ext4, truncating to zero makes the last close flush the file (auto_da_alloc), ~2 ms.
             if (::ftruncate(fd.get(), 0) < 0) throw_errno(doing + ": writing " + path);
@@ -193,7 +183,7 @@ Lookup find_sandbox(const std::string& name) {
     if (!fd && errno == EACCES) fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return {};
     if (!owner_alive(fd.get()) && (!may_clean || clean_if_dead(fd.get(), name))) return {};
-    auto record = parse_record(read_all(fd.get()));
+    auto record = parse_record(read_whole(fd.get()).value_or(""));
     if (!record || !record->complete || record->name != name) return {Lookup::State::starting, {}};
     return {Lookup::State::running, std::move(*record)};
 }

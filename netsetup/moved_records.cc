@@ -21,19 +21,6 @@ void make_directory(const std::string& path, mode_t mode) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("creating " + path);
 }
 
-std::optional<std::string> read_all(int fd) {
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::pread(fd, buffer, sizeof buffer, off_t(text.size()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return std::nullopt;
-        if (n == 0) return text;
-        text.append(buffer, size_t(n));
-        if (text.size() > (1 << 20)) return std::nullopt;  // no record is that large
-    }
-}
-
 // The record at `path` opened and locked, if its lock is free and it is still the file at `path`.
 UniqueFd lock_if_stale(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -115,7 +102,7 @@ std::vector<StaleRecord> take_stale_records(uint64_t cookie) {
         std::string path = directory + "/" + name;
         UniqueFd fd = lock_if_stale(path);
         if (!fd) continue;
-        std::string text = read_all(fd.get()).value_or("");
+        std::string text = read_whole(fd.get()).value_or("");
         stale.push_back(StaleRecord{name, std::move(text), MovedRecord(std::move(fd), std::move(path))});
     }
     return stale;
@@ -126,7 +113,7 @@ std::optional<std::string> live_record(uint64_t cookie, const std::string& inter
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;  // nobody holds it: stale
-    return read_all(fd.get());
+    return read_whole(fd.get());
 }
 
 }  // namespace nsrun::net

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/files.h"
 #include "base/state_directory.h"
 #include "base/unique_fd.h"
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/unique_fd.h"
 
 #if !defined(__x86_64__)
@@ -725,22 +726,11 @@ SeccompFilter SeccompFilter::from_text(std::string_view text, std::string_view o
 
 SeccompFilter SeccompFilter::from_file(const std::string& path) {
     const std::string doing = "--seccomp " + path;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) throw_errno(doing);
-    struct stat st{};
-    if (::fstat(fd.get(), &st) < 0) throw_errno(doing);
-    if (S_ISDIR(st.st_mode)) fail(doing, "is a directory");
-    std::string text;
-    char buffer[16384];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno(doing);
-        if (n == 0) break;
-        text.append(buffer, size_t(n));
-        if (text.size() > kMaxProfileBytes) fail(doing, "larger than 1 MiB");
-    }
-    return from_text(text, path);
+    auto text = read_file(path, kMaxProfileBytes);
+    if (!text && errno == EISDIR) fail(doing, "is a directory");
+    if (!text && errno == EFBIG) fail(doing, "larger than 1 MiB");
+    if (!text) throw_errno(doing);
+    return from_text(*text, path);
 }
 
 const sock_fprog* SeccompFilter::program() const noexcept { return program_ ? &program_->fprog : nullptr; }
