@@ -12,7 +12,9 @@ state() {
                ipv6/conf/default/accept_ra; do
         echo "sysctl $key $(cat /proc/sys/net/$key 2>/dev/null || echo absent)"
     done
-    ls /sys/class/net | sed 's/^/link /'
+    # Not the host ends of sandboxes (nsr<N>): anyone's nsrun on this machine makes and removes them, and a
+    # test's own are checked inside its lab. A test that ran nsrun here still shows in the tables and switches.
+    ls /sys/class/net | grep -Ev '^nsr[0-9]+$' | sed 's/^/link /'
     if command -v nft >/dev/null; then nft list tables | sed 's/^/nft /'; fi
     for tool in iptables ip6tables; do
         if command -v $tool >/dev/null; then $tool -S FORWARD | sed "s/^/$tool /"; fi
