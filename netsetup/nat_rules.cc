@@ -67,6 +67,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/hex.h"
 #include "base/state_directory.h"
 #include "base/unique_fd.h"
@@ -101,18 +102,9 @@ constexpr const char* kLockFile = NSRUN_STATE_DIRECTORY "/nat.lock";
 constexpr const char* kVerifiedFile = NSRUN_STATE_DIRECTORY "/nat.verified";
 constexpr int kAttempts = 3;
 
-bool ip_forward_on() {
-    UniqueFd fd(::open(kIpForward, O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno(std::string("reading ") + kIpForward);
-    char value = 0;
-    if (::read(fd.get(), &value, 1) != 1) throw_errno(std::string("reading ") + kIpForward);
-    return value != '0';
-}
+bool ip_forward_on() { return read_sysctl(kIpForward).value_or("0") != "0"; }
 
-void turn_ip_forward_on() {
-    UniqueFd fd(::open(kIpForward, O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "1\n", 2) != 2) throw_errno(std::string("turning on ") + kIpForward);
-}
+void turn_ip_forward_on() { write_sysctl(kIpForward, "1"); }
 
 // Serialises the writers among nsrun processes of this host (and threads of one process: each lock has its
 // own open file description). Held only on the rare path that writes.

@@ -64,6 +64,7 @@
 #include <new>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "netsetup/nft_netlink.h"
 
 namespace nsrun::net {
@@ -235,9 +236,7 @@ constexpr uint32_t kFilterProtocol = 1u << 3;
 constexpr uint32_t kFilterDestinationPort = 1u << 5;
 
 void turn_on_route_localnet(const std::string& host_link) {
-    const std::string path = "/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet";
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "1\n", 2) != 2) throw_errno("turning on " + path);
+    write_sysctl("/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet", "1");
 }
 
 }  // namespace

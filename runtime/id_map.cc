@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/proc_path.h"
 #include "base/unique_fd.h"
 
@@ -14,9 +15,7 @@ namespace {
 
 void write_proc_file(pid_t pid, const char* name, const std::string& content) {
     std::string path = proc_path(pid, name);
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_errno("opening " + path);
-    if (::write(fd.get(), content.data(), content.size()) != ssize_t(content.size())) throw_errno("writing " + path);
+    write_file(path, content, "writing " + path);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/files.h"
 #include "base/proc_path.h"
 #include "base/unique_fd.h"
 #include "runtime/child.h"
@@ -42,13 +43,9 @@ int namespaces_to_enter(pid_t pid) {
 // "NSpid:\t4711\t1": pid 1 of a pid namespace below this one. A sandbox's init always is; a process of the
 // host never is, so a record that names one (records are files) cannot send a program out of its sandbox.
 bool is_nested_init(pid_t pid) {
-    const std::string path = proc_path(pid, "status");
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return false;
-    char buf[4096];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return false;
-    std::string_view text(buf, size_t(n));
+    const std::optional<std::string> status = read_file(proc_path(pid, "status"));
+    if (!status) return false;
+    std::string_view text(*status);
     size_t line = text.find("\nNSpid:");
     if (line == std::string_view::npos) return false;
     text.remove_prefix(line + 7);
@@ -61,13 +58,9 @@ bool is_nested_init(pid_t pid) {
 }  // namespace
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
-    const std::string path = proc_path(pid, "stat");
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return std::nullopt;
-    char buf[1024];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return std::nullopt;
-    std::string_view text(buf, size_t(n));
+    const std::optional<std::string> line = read_file(proc_path(pid, "stat"));
+    if (!line) return std::nullopt;
+    std::string_view text(*line);
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     size_t close = text.rfind(')');
     if (close == std::string_view::npos) return std::nullopt;
