@@ -122,7 +122,7 @@ NameClaim NameClaim::take(const std::string& name, const std::vector<int>& keep_
         if (st.st_size > 0) {
             auto previous = parse_record(read_whole(fd.get()).value_or(""));
             if (previous && previous->netns) remove_netns_name(name, *previous->netns);
-            // Only then: on ext4, truncating to zero makes the last close flush the file (auto_da_alloc), ~2 ms.
+            // Only then: on ext4, truncating to zero makes the last close flush the file to disk (auto_da_alloc).
             if (::ftruncate(fd.get(), 0) < 0) throw_errno(doing + ": writing " + path);
         }
         if (netns_name_exists(name)) {

@@ -125,8 +125,8 @@ private:
 // The last full check that found everything in place, as "v<layout> <netns cookie> <generation> <pool> <pool6>\n"
 // (a new layout, or new checks, must bump kNatLayoutVersion so older records stop counting). While the
 // ruleset's generation has not moved nothing in it can have changed, so a launch into the same namespace with
-// the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (3,000
-// kube-proxy-style chains make it ~0.3 ms). The cookie, unlike the namespace's inode number, is never reused
+// the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (a
+// kube-proxy host has thousands of chains; bench/nat_check_bench measures both). The cookie, unlike the namespace's inode number, is never reused
 // before reboot, and /run does not outlive one. The forwarding switches are outside the ruleset and are read
 // every time. pool6 is "-" for an IPv4-only launch, whose check covers less.
 std::string verified_record(uint64_t cookie, uint32_t generation, const NatPools& pools) {
@@ -271,7 +271,7 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
     // An older layout, a stranger's table squatting on the name, or this layout with chains or isolation rules
     // gone (someone flushed or edited it): rebuilt in one transaction, keeping every pool an earlier launch
     // added and the guards of what nsrun ever turned on. Isolation that silently lapsed would be worse than
-    // the 12-30 ms a rebuild costs.
+    // the commit's RCU grace periods a rebuild waits for.
     auto rebuild = [&] {
         missing.table = {NatTableChange::Table::replace, {pools.v4}, {}, std::nullopt};
         if (pools.v6) missing.table.pools6.push_back(*pools.v6);

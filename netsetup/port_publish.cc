@@ -452,9 +452,10 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     // A UDP "connection" the host tracked before this table existed (to the port while nobody published it,
     // or to the sandbox that published it last) keeps its old fate as long as its client keeps sending, even
     // after the new rules are in place (a long-standing Docker complaint). Only after the commit can deleting
-    // them not race new ones. The kernel walks its whole conntrack hash for that (~14 ms with 262,144 buckets, ~20 us when
-    // the namespace tracks nothing), so a thread does it while the program starts, on the table's socket: a
-    // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
+    // them not race new ones. The kernel walks its whole conntrack hash for that (its cost grows with the number
+    // of buckets, not with what this namespace tracks), so a thread does it while the program starts, on the
+    // table's socket: a NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one
+    // stays open.
     std::vector<std::vector<uint8_t>> requests;
     for (const PortMapping& m : mappings_)
         if (m.protocol == PortMapping::Protocol::udp) {

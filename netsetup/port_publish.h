@@ -43,8 +43,8 @@ public:
 
     PublishedPorts(PublishedPorts&&) noexcept;
     PublishedPorts& operator=(PublishedPorts&&) = delete;
-    // Closes the table's socket first: the kernel deletes the table before close() returns (one RCU grace
-    // period, ~5-30 ms), and only then are the ports free for the next nsrun.
+    // Closes the table's socket first: the kernel deletes the table before close() returns (after one RCU
+    // grace period), and only then are the ports free for the next nsrun.
     ~PublishedPorts();
 
 private:

@@ -128,8 +128,8 @@ deny ioctl arg1 masked 0xffffffff == 0x541c        # TIOCLINUX
 deny socket arg0 in 40
 )";
 
-// kDefaultProfile compiled ahead of time: libseccomp takes ~0.4 ms for it, a seventh of nsrun's launch budget,
-// and loading this costs nothing. The unit test EmbeddedDefaultProgramMatchesTheText compiles the text and
+// kDefaultProfile compiled ahead of time: compiling it with libseccomp would be a sizeable part of every
+// launch (see bench/), and loading this costs nothing. The unit test EmbeddedDefaultProgramMatchesTheText compiles the text and
 // fails, printing the replacement, when this array is stale (after a change of the text or of libseccomp).
 // Generated with libseccomp 2.5.4.
 constexpr sock_filter kDefaultProgram[] = {
