@@ -54,9 +54,6 @@ inline constexpr const char* kGateway6 = "fe80::1";
 // and ff00::/8, and have room for every slot of the IPv4 pool (at least as many host bits).
 std::optional<std::string> pool6_problem(const Ipv6Cidr& pool6, const Ipv4Cidr& pool);
 
-// Throws when `pool` cannot be used on this host: too small, or overlapping a route the host already has.
-void check_pool(const Ipv4Cidr& pool);
-
 class NatNetwork {
 public:
     // Sets up the network of the sandbox whose network namespace is that of process `pid` (`pidfd` refers to the
@@ -64,10 +61,6 @@ public:
     static NatNetwork attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log);
 
     const NatLease& lease() const noexcept { return lease_; }
-
-    // Removes the host end now. nsrun does not need it (the kernel removes the pair with the namespace); front
-    // ends whose namespace outlives the sandbox do.
-    void detach();
 
 private:
     explicit NatNetwork(NatLease lease) : lease_(std::move(lease)) {}
