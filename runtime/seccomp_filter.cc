@@ -646,20 +646,12 @@ std::vector<sock_filter> export_bpf(void* ctx, const std::string& doing) {
     UniqueFd fd(int(::syscall(SYS_memfd_create, "nsrun-seccomp", MFD_CLOEXEC)));
     if (!fd) throw_errno(doing + ": memfd_create");
     if (int rc = seccomp_export_bpf(ctx, fd.get()); rc < 0) throw_errno(doing + ": exporting the filter", -rc);
-    struct stat st{};
-    if (::fstat(fd.get(), &st) < 0) throw_errno(doing + ": fstat");
-    if (st.st_size <= 0 || st.st_size % sizeof(sock_filter) != 0)
-        fail(doing, "libseccomp exported " + std::to_string(st.st_size) + " bytes");
-    std::vector<sock_filter> insns(size_t(st.st_size) / sizeof(sock_filter));
-    size_t want = size_t(st.st_size), got = 0;
-    auto* bytes = reinterpret_cast<char*>(insns.data());
-    while (got < want) {
-        ssize_t n = ::pread(fd.get(), bytes + got, want - got, off_t(got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno(doing + ": reading the exported filter");
-        if (n == 0) fail(doing, "the exported filter is shorter than announced");
-        got += size_t(n);
-    }
+    const std::optional<std::string> exported = read_whole(fd.get());
+    if (!exported) throw_errno(doing + ": reading the exported filter");
+    if (exported->empty() || exported->size() % sizeof(sock_filter) != 0)
+        fail(doing, "libseccomp exported " + std::to_string(exported->size()) + " bytes");
+    std::vector<sock_filter> insns(exported->size() / sizeof(sock_filter));
+    std::memcpy(insns.data(), exported->data(), exported->size());
     return insns;
 }
 
