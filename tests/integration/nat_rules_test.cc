@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/unique_fd.h"
 #include "netsetup/nat_rules.h"
 #include "netsetup/nft_library.h"
@@ -97,20 +98,18 @@ size_t count(const std::string& text, const std::string& what) {
     return n;
 }
 
-std::string ip_forward() {
+std::string sysctl_file(const std::string& path) {
     require_scratch_netns();
-    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
-    char c = '?';
-    if (!fd || ::read(fd.get(), &c, 1) != 1) return "?";
-    return std::string(1, c);
+    return nsrun::read_sysctl(path).value_or("?");
 }
 
-void set_ip_forward(char value) {
+void write_sysctl_file(const std::string& path, const char* value) {
     require_scratch_netns();
-    UniqueFd fd(::open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd);
-    ASSERT_EQ(::write(fd.get(), &value, 1), 1);
+    nsrun::write_sysctl(path, value);
 }
+
+std::string ip_forward() { return sysctl_file("/proc/sys/net/ipv4/ip_forward"); }
+void set_ip_forward(char value) { write_sysctl_file("/proc/sys/net/ipv4/ip_forward", std::string(1, value).c_str()); }
 
 // A fresh, empty network namespace, alive while this object (its fd) is.
 class ScratchNetns {
@@ -476,22 +475,6 @@ void ensure_dual_stack() {
     require_scratch_netns();
     nsrun::StepLog log(std::getenv("NAT_RULES_TEST_VERBOSE") != nullptr);
     nsrun::net::ensure_nat_rules(kDualStack, log);
-}
-
-std::string sysctl_file(const std::string& path) {
-    require_scratch_netns();
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    char buf[16] = {};
-    if (!fd || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return "?";
-    std::string value = buf;
-    return value.substr(0, value.find('\n'));
-}
-
-void write_sysctl_file(const std::string& path, const char* value) {
-    require_scratch_netns();
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd) << path;
-    ASSERT_GT(::write(fd.get(), value, std::strlen(value)), 0) << path;
 }
 
 const std::string kIpv6Forwarding = "/proc/sys/net/ipv6/conf/all/forwarding";
