@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/proc_path.h"
 #include "lab.h"
 
 namespace nsrun::testing {
@@ -147,12 +148,7 @@ TEST_F(NamesTest, ASecondSandboxOfTheSameNameIsRefusedAndChangesNothing) {
     const std::string name = Name("dup");
     Process p = StartNamed(name);
     ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
-    const std::string record_before = [&] {
-        std::ifstream in(RecordPath(name));
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }();
+    const std::string record_before = ReadFile(RecordPath(name));
     ASSERT_THAT(record_before, HasSubstr("\nend\n"));
 
     // From the same mount namespace and from a private one (the record is what counts, not the mount).
@@ -165,10 +161,7 @@ TEST_F(NamesTest, ASecondSandboxOfTheSameNameIsRefusedAndChangesNothing) {
                                      std::to_string(p.pid()) + ")"));
     }
     EXPECT_EQ(lab().NsrLinks().size(), 1u) << "the refused launch made a veth";
-    std::ifstream in(RecordPath(name));
-    std::stringstream record_after;
-    record_after << in.rdbuf();
-    EXPECT_EQ(record_after.str(), record_before);
+    EXPECT_EQ(ReadFile(RecordPath(name)), record_before);
     Result still = RunCmd({"ip", "netns", "exec", name, "ip", "-brief", "addr", "show", "dev", "eth0"}, 10s);
     EXPECT_EQ(still.status, 0) << still.Describe();
     EXPECT_FALSE(p.exited());
@@ -434,8 +427,7 @@ TEST_F(NamesCrashTest, ExecOfACrashedSandboxCleansUp) {
 
 // The start time (/proc/PID/stat field 22) of process `pid`, as a record carries it; "" when unreadable.
 std::string StartTimeOf(pid_t pid) {
-    std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat_text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    const std::string stat_text = ReadFile(proc_path(pid, "stat"));
     if (stat_text.rfind(')') == std::string::npos) return "";
     auto fields = Columns(stat_text.substr(stat_text.rfind(')') + 2));
     return fields.size() >= 20 ? fields[19] : "";  // field 22 counted from the state (field 3)
