@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/state_directory.h"
 #include "base/step_log.h"
 #include "netsetup/nat_rules.h"
 
@@ -30,7 +31,7 @@ void measure(const char* label, const nsrun::net::NatPools& pools, bool full, in
     nsrun::StepLog quiet(false);
     nsrun::net::ensure_nat_rules(pools, quiet);
     for (double& t : us) {
-        if (full) ::unlink("/run/nsrun/nat.verified");
+        if (full) ::unlink(NSRUN_STATE_DIRECTORY "/nat.verified");  // the record of the last check
         auto start = std::chrono::steady_clock::now();
         nsrun::net::ensure_nat_rules(pools, quiet);
         t = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
