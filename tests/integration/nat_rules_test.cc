@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -441,6 +443,15 @@ TEST_F(NatRulesTest, SandboxTrafficPassesDockerStyleDropAndIsMasqueraded) {
 // The steady state is what every launch pays: one GETGEN against the record of the last check, no chain walk
 // (whose cost grows with the host's ruleset) and no libnftables (its cost is in bench/nat_check_bench.cc).
 // `call` is one launch's ensure_nat_rules().
+// Gives the calling thread (one made for the test) a mount namespace of its own with an empty /run/nsrun: the
+// record of the last check is then this test's alone, where any nsrun on the machine could replace the shared one.
+void private_state_directory() {
+    require_scratch_netns();
+    ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
+    ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
+    ASSERT_EQ(::mount("nsrun-test", "/run/nsrun", "tmpfs", 0, "mode=0755"), 0) << std::strerror(errno);
+}
+
 void expect_steady_state(const std::function<void()>& call) {
     call();
     const uint64_t loads = nsrun::net::NftLibrary::loads();
@@ -460,6 +471,7 @@ void expect_steady_state(const std::function<void()>& call) {
 TEST_F(NatRulesTest, SteadyStateSendsOnlyTheGenerationQueryAndNeverLoadsLibnftables) {
     if (!sh_available("iptables")) GTEST_SKIP() << "iptables is not installed";
     ns_.run([] {
+        private_state_directory();
         set_ip_forward('0');
         expect_steady_state([] { ensure(kPool); });
         ASSERT_EQ(sh("iptables -P FORWARD DROP").status, 0);
@@ -581,6 +593,7 @@ TEST_F(NatRulesTest, Ipv4OnlyLaunchesTrustTheRecordOfADualStackCheck) {
 
 TEST_F(NatRulesTest, DualStackSteadyStateSendsOnlyTheGenerationQuery) {
     ns_.run([] {
+        private_state_directory();
         expect_steady_state(ensure_dual_stack);
         expect_steady_state([] { ensure(kPool); });  // an IPv4-only launch trusts the dual-stack record
     });
