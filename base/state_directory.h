@@ -18,9 +18,12 @@
 
 namespace nsrun {
 
-inline constexpr const char* kStateDirectory = "/run/nsrun";
+// The one spelling of the path; the macro only lets constants of paths under it be literals
+// (NSRUN_STATE_DIRECTORY "/nat.lock"). Code names the directory kStateDirectory.
+#define NSRUN_STATE_DIRECTORY "/run/nsrun"
+inline constexpr const char* kStateDirectory = NSRUN_STATE_DIRECTORY;
 // An empty directory of root's: what every sandbox sees at /run/nsrun (runtime/mounts.cc).
-inline constexpr const char* kEmptyStateView = "/run/nsrun/empty";
+inline constexpr const char* kEmptyStateView = NSRUN_STATE_DIRECTORY "/empty";
 
 // Why a file with status `st` is no trusted state file of type `type` (S_IFDIR or S_IFREG): "a symbolic link",
 // "owned by uid 1000, not root", "writable by its group or others"; "" when it is trusted.

@@ -1,19 +1,14 @@
 #include "cmd/list_output.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "base/hex.h"
 
 namespace nsrun::cli {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-std::string hex_escape(unsigned char c, const char* format) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, format, c);
-    return buf;
-}
 
 // The fields of one sandbox, in the order they are printed.
 ordered_json sandbox_json(const SandboxRecord& r) {
@@ -49,7 +44,8 @@ std::string printable(std::string_view text) {
     std::string out;
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
-        out += u < 0x20 || u == 0x7F ? hex_escape(u, "\\x%02x") : std::string(1, c);
+        if (u < 0x20 || u == 0x7F) append_hex(out += "\\x", u);
+        else out += c;
     }
     return out;
 }

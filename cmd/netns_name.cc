@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 
 namespace nsrun::cli {
@@ -66,13 +67,12 @@ UniqueFd outermost_mount_namespace(uint64_t ours) {
     UniqueFd found;
     pid_t pid = ::getppid();
     for (int depth = 0; depth < 64 && pid > 0; ++depth) {
-        const std::string dir = "/proc/" + std::to_string(pid);
-        UniqueFd ns(::open((dir + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd ns(::open(proc_path(pid, "ns/mnt").c_str(), O_RDONLY | O_CLOEXEC));
         if (!ns) break;  // not ours to enter (another user's, or a supervisor above a container)
         struct stat st{};
         if (::fstat(ns.get(), &st) == 0 && uint64_t(st.st_ino) != ours) found = std::move(ns);
         else if (found) found.reset();  // an ancestor shares ours again: nsrun's own is the host's after all
-        UniqueFd status(::open((dir + "/status").c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd status(::open(proc_path(pid, "status").c_str(), O_RDONLY | O_CLOEXEC));
         char text[2048];
         ssize_t n = status ? ::read(status.get(), text, sizeof text - 1) : -1;
         if (n <= 0 || pid == 1) break;
@@ -87,7 +87,7 @@ UniqueFd outermost_mount_namespace(uint64_t ours) {
 // process with threads: a forked child enters the host's and mounts there, the namespace given by descriptor.
 void mount_name_in(int mount_namespace, const std::string& name, pid_t pid) {
     const std::string doing = "--name " + name;
-    const std::string source = "/proc/" + std::to_string(pid) + "/ns/net";
+    const std::string source = proc_path(pid, "ns/net");
     UniqueFd netns(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
     if (!netns) throw_errno(doing + ": opening " + source);
     int pipe_fds[2];
@@ -148,7 +148,7 @@ void name_netns(const std::string& name, pid_t pid) {
         mount_name_in(host.get(), name, pid);
         return;
     }
-    mount_name(name, "/proc/" + std::to_string(pid) + "/ns/net");
+    mount_name(name, proc_path(pid, "ns/net"));
 }
 
 void remove_netns_name(const std::string& name, uint64_t netns) noexcept {

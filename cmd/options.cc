@@ -4,11 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "netsetup/netsetup.h"
 #include "runtime/seccomp_filter.h"
 
@@ -272,13 +272,7 @@ Sources Sources::of_process() {
             const char* value = std::getenv(name.c_str());
             return value ? std::optional<std::string>(value) : std::nullopt;
         },
-        [](const std::string& path) -> std::optional<std::string> {
-            std::ifstream in(path);
-            if (!in) return std::nullopt;
-            std::ostringstream content;
-            content << in.rdbuf();
-            return content.str();
-        },
+        [](const std::string& path) { return nsrun::read_file(path); },
     };
 }
 

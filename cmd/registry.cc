@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/files.h"
+#include "base/proc_path.h"
 #include "base/state_directory.h"
 #include "cmd/netns_name.h"
 #include "netsetup/moved_records.h"
@@ -21,16 +23,21 @@ namespace {
 
 constexpr off_t kOwnerByte = 0;  // held by the live owner, for the sandbox's whole life
 constexpr off_t kMutexByte = 1;  // held for a few system calls while a name changes hands
-constexpr off_t kMaxRecord = 1 << 20;
 constexpr int kTakeAttempts = 16;
 
 constexpr char kUnnamedMark = '@';
 constexpr mode_t kRecordMode = 0600;  // a named sandbox's record holds its launch environment
 
-std::string record_path(const std::string& file) { return std::string(kSandboxDir) + "/" + file; }
+std::string g_sandbox_dir = kSandboxDir;
 
-// The records' directory, checked (base/state_directory.h); empty when it is missing and not made.
-UniqueFd records_directory(bool create) { return open_state_directory("sandboxes", create ? 0755 : 0); }
+std::string record_path(const std::string& file) { return g_sandbox_dir + "/" + file; }
+
+// The records' directory, checked (base/state_directory.h); empty when it is missing and not made. A unit
+// test's scratch directory (set_sandbox_dir) is its own, opened as it is.
+UniqueFd records_directory(bool create) {
+    if (g_sandbox_dir != kSandboxDir) return UniqueFd(::open(g_sandbox_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return open_state_directory("sandboxes", create ? 0755 : 0);
+}
 
 // 0, or the errno of F_OFD_SETLK(W): EAGAIN when another open file holds the byte.
 int lock_byte(int fd, short type, off_t byte, bool wait) {
@@ -62,16 +69,6 @@ bool still_linked(int dir, int fd, const std::string& file) {
            open_file.st_dev == linked.st_dev && open_file.st_ino == linked.st_ino;
 }
 
-std::string read_all(int fd) {
-    struct stat st{};
-    if (::fstat(fd, &st) < 0 || st.st_size <= 0) return {};
-    std::string text(size_t(std::min<off_t>(st.st_size, kMaxRecord)), '\0');
-    ssize_t n;
-    do n = ::pread(fd, text.data(), text.size(), 0); while (n < 0 && errno == EINTR);
-    text.resize(n < 0 ? 0 : size_t(n));
-    return text;
-}
-
 uint64_t namespace_inode(const char* path) {
     struct stat st{};
     return ::stat(path, &st) == 0 ? uint64_t(st.st_ino) : 0;
@@ -80,7 +77,7 @@ uint64_t namespace_inode(const char* path) {
 // With the mutex held and the owner byte taken (the owner is dead): what the record says it made goes. Only a
 // name's record can own /run/netns/NAME.
 void remove_leftovers(int dir, int fd, const std::string& file) {
-    auto record = parse_record(read_all(fd));
+    auto record = parse_record(read_whole(fd).value_or(""));
     bool named = record && record->netns && file[0] != kUnnamedMark;
     // An interface another host namespace moved in may still be inside: only an nsrun there can give it back,
     // and until then the name is what keeps it alive (this nsrun already gave back its own namespace's).
@@ -102,12 +99,12 @@ bool clean_if_dead(int dir, int fd, const std::string& file) {
 // The record `file` in `dir`, checked: a dead owner's is cleaned up (when allowed: root) and a record is only
 // running when it says it is the file's, and its init is still the process that started then.
 Lookup look_up(int dir, const std::string& file) {
-    UniqueFd fd = open_state_file(dir, kSandboxDir, file, O_RDWR);
+    UniqueFd fd = open_state_file(dir, g_sandbox_dir, file, O_RDWR);
     bool may_clean = bool(fd);
-    if (!fd && errno == EACCES) fd = open_state_file(dir, kSandboxDir, file, O_RDONLY);
+    if (!fd && errno == EACCES) fd = open_state_file(dir, g_sandbox_dir, file, O_RDONLY);
     if (!fd) return {};
     if (!owner_alive(fd.get()) && (!may_clean || clean_if_dead(dir, fd.get(), file))) return {};
-    auto record = parse_record(read_all(fd.get()));
+    auto record = parse_record(read_whole(fd.get()).value_or(""));
     const std::string name = file[0] == kUnnamedMark ? std::string() : file;
     if (!record || !record->complete || record->name != name) return {Lookup::State::starting, {}};
     if (record->pid_namespace == namespace_inode("/proc/self/ns/pid") &&
@@ -125,6 +122,9 @@ bool is_sandbox_name(const std::string& text) {
 }
 
 }  // namespace
+
+const std::string& sandbox_dir() { return g_sandbox_dir; }
+void set_sandbox_dir(std::string dir) { g_sandbox_dir = std::move(dir); }
 
 SandboxClaim::SandboxClaim(std::string file, UniqueFd dir, UniqueFd fd, SandboxRecord head, off_t size)
     : file_(std::move(file)), dir_(std::move(dir)), fd_(std::move(fd)), record_(std::move(head)), size_(size) {}
@@ -154,16 +154,16 @@ std::optional<SandboxClaim> SandboxClaim::take_unnamed(const std::vector<int>& k
 
 SandboxClaim SandboxClaim::take_file(const std::string& file, const std::string& doing, const std::string& name) {
     UniqueFd dir = records_directory(true);
-    if (!dir) throw_errno(doing + ": creating " + kSandboxDir);
+    if (!dir) throw_errno(doing + ": creating " + g_sandbox_dir);
     const std::string path = record_path(file);
     for (int attempt = 0; attempt < kTakeAttempts; ++attempt) {
-        UniqueFd fd = open_state_file(dir.get(), kSandboxDir, file, O_RDWR | O_CREAT, kRecordMode);
+        UniqueFd fd = open_state_file(dir.get(), g_sandbox_dir, file, O_RDWR | O_CREAT, kRecordMode);
         if (!fd) throw_errno(doing + ": opening " + path);
         if (int err = lock_byte(fd.get(), F_WRLCK, kMutexByte, true)) throw_errno(doing + ": locking " + path, err);
         if (!still_linked(dir.get(), fd.get(), file)) continue;
         if (int err = lock_byte(fd.get(), F_WRLCK, kOwnerByte, false)) {
             if (err != EAGAIN) throw_errno(doing + ": locking " + path, err);
-            auto running = parse_record(read_all(fd.get()));
+            auto running = parse_record(read_whole(fd.get()).value_or(""));
             fail(doing, "a sandbox of that name is running" +
                             (running && running->nsrun_pid ? " (nsrun pid " + std::to_string(running->nsrun_pid) + ")"
                                                            : std::string()));
@@ -172,7 +172,7 @@ SandboxClaim SandboxClaim::take_file(const std::string& file, const std::string&
         struct stat st{};
         if (::fstat(fd.get(), &st) < 0) throw_errno(doing + ": reading " + path);
         if (st.st_size > 0) {
-            auto previous = parse_record(read_all(fd.get()));
+            auto previous = parse_record(read_whole(fd.get()).value_or(""));
             if (!name.empty() && previous && previous->netns) remove_netns_name(name, *previous->netns);
             // Only then: on ext4, truncating to zero makes the last close flush the file (auto_da_alloc), ~2 ms.
             if (::ftruncate(fd.get(), 0) < 0) throw_errno(doing + ": writing " + path);
@@ -209,7 +209,7 @@ void SandboxClaim::publish(SandboxRecord record) {
     record.nsrun_pid = record_.nsrun_pid;
     record.pid_namespace = record_.pid_namespace;
     if (!record.name.empty()) {
-        const std::string source = "/proc/" + std::to_string(record.init_pid) + "/ns/net";
+        const std::string source = proc_path(record.init_pid, "ns/net");
         record.netns = namespace_inode(source.c_str());
         if (!*record.netns) throw_errno(doing + ": reading " + source);
         // Written before the file exists: a cleaner finding the record of a dead owner then knows the name is its.

@@ -24,12 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "base/state_directory.h"
 #include "base/unique_fd.h"
 #include "cmd/sandbox_record.h"
 
 namespace nsrun::cli {
 
-inline constexpr const char* kSandboxDir = "/run/nsrun/sandboxes";
+inline constexpr const char* kSandboxDir = NSRUN_STATE_DIRECTORY "/sandboxes";
+
+// The records' directory: kSandboxDir. Only the unit tests move it, to a scratch directory.
+const std::string& sandbox_dir();
+void set_sandbox_dir(std::string dir);
 
 // A record held by this nsrun, from before the sandbox's clone until after its end.
 class SandboxClaim {

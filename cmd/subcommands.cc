@@ -70,18 +70,20 @@ int exec_in_sandbox(const ParseResult& parsed) {
     for (const auto& assignment : parsed.options.setenv) set_variable(spec.env, assignment);
     spec.chdir = parsed.options.chdir;
     spec.keep_fds = parsed.options.keep_fds;
-    runtime::Sandbox joined = [&] {
+    // A sandbox that ends while it is being joined (its init gone, its pid namespace torn down around the new
+    // process) reads better as the subcommand's own failure than as "joining the sandbox: it has ended".
+    auto unless_ended = [&](auto&& step) {
         try {
-            return runtime::Sandbox::join(spec, log);
+            return step();
         } catch (const runtime::ExecFailure&) {
             throw;
         } catch (const Error& error) {
-            // "joining the sandbox: it has ended" reads better as the subcommand's own failure.
-            if (error.why() == "it has ended") fail(doing, "no running sandbox named " + name);
+            if (error.kind() == ErrorKind::ended) fail(doing, "no running sandbox named " + name);
             throw;
         }
-    }();
-    joined.start(log);
+    };
+    runtime::Sandbox joined = unless_ended([&] { return runtime::Sandbox::join(spec, log); });
+    unless_ended([&] { joined.start(log); });
     return joined.wait();
 }
 

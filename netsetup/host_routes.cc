@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/unique_fd.h"
 #include "netsetup/netlink.h"
 
@@ -138,12 +139,8 @@ unsigned uplink_mtu6(nl_sock* socket, const HostRoutes& routes) {
     if (mtu == 0) mtu = 1500;
     // conf/IFACE/mtu, which router advertisements set (libnl 3.7 parses but does not expose it).
     if (const char* name = rtnl_link_get_name(link.get())) {
-        std::string path = std::string("/proc/sys/net/ipv6/conf/") + name + "/mtu";
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        char text[16];
-        ssize_t n = fd ? ::read(fd.get(), text, sizeof text - 1) : -1;
-        std::string_view value = n > 0 ? std::string_view(text, size_t(n)) : std::string_view();
-        auto mtu6 = parse_decimal(value.substr(0, value.find('\n')), 1u << 20);
+        auto value = read_sysctl(std::string("/proc/sys/net/ipv6/conf/") + name + "/mtu");
+        auto mtu6 = parse_decimal(value.value_or(""), 1u << 20);
         if (mtu6 && *mtu6 != 0 && *mtu6 < mtu) mtu = unsigned(*mtu6);
     }
     if (routes.uplink_route_mtu != 0 && routes.uplink_route_mtu < mtu) mtu = routes.uplink_route_mtu;

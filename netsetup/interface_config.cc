@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "base/ip_address.h"
 #include "netsetup/netlink.h"
 
@@ -65,12 +66,10 @@ std::string address_text(int family, std::string_view bytes) {
 }
 
 std::string mac_text(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     std::string text;
     for (unsigned char byte : bytes) {
         if (!text.empty()) text += ':';
-        text += kDigits[byte >> 4];
-        text += kDigits[byte & 15];
+        append_hex(text, byte);
     }
     return text;
 }
@@ -95,16 +94,6 @@ std::optional<std::string> mac_bytes(std::string_view text) {
         bytes += *byte;
     }
     return bytes;
-}
-
-std::string hex_of(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string text;
-    for (unsigned char byte : bytes) {
-        text += kDigits[byte >> 4];
-        text += kDigits[byte & 15];
-    }
-    return text;
 }
 
 std::optional<std::string> bytes_of_hex(std::string_view text) {

@@ -6,51 +6,36 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/ip_address.h"
 #include "base/unique_fd.h"
+#include "netsetup/netsetup.h"
 
 namespace nsrun::net {
 namespace {
 
 constexpr const char* kConfDir = "/proc/sys/net/ipv6/conf";
 
-// The first byte of a sysctl, or nullopt when it does not exist (IPv6 disabled at boot, interface gone).
-std::optional<char> read_sysctl(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT) return std::nullopt;
-        throw_errno("reading " + path);
-    }
-    char value = 0;
-    ssize_t n = ::read(fd.get(), &value, 1);
-    if (n < 0) throw_errno("reading " + path);
-    if (n == 0) return std::nullopt;
-    return value;
-}
-
-void write_sysctl(const std::string& path, std::string_view value) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) != ssize_t(value.size()))
-        throw_errno("writing " + std::string(value.substr(0, value.size() - 1)) + " to " + path);
-}
-
 bool is_host_end(const std::string& name) {
-    return name.size() > 3 && name.starts_with("nsr") && std::all_of(name.begin() + 3, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const size_t prefix = kHostLinkPrefix.size();
+    return name.size() > prefix && name.starts_with(kHostLinkPrefix) &&
+           std::all_of(name.begin() + long(prefix), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
 
 bool ipv6_forwarding_on() {
     auto value = read_sysctl(std::string(kConfDir) + "/all/forwarding");
-    return value && *value != '0';
+    return value && *value != "0";
 }
 
 bool ipv6_on_new_links() {
     auto value = read_sysctl(std::string(kConfDir) + "/default/disable_ipv6");
-    return value && *value == '0';
+    return value && *value == "0";
 }
 
 std::vector<std::string> accept_ra_to_keep(const std::vector<std::pair<std::string, int>>& accept_ra) {
@@ -72,20 +57,20 @@ std::vector<std::string> turn_ipv6_forwarding_on() {
         std::string name = entry->d_name;
         if (name == "." || name == "..") continue;
         auto value = read_sysctl(std::string(kConfDir) + "/" + name + "/accept_ra");
-        if (value) accept_ra.emplace_back(name, *value - '0');
+        if (value) accept_ra.emplace_back(name, std::atoi(value->c_str()));
     }
     std::vector<std::string> changed;
     for (const std::string& name : accept_ra_to_keep(accept_ra)) {
         std::string path = std::string(kConfDir) + "/" + name + "/accept_ra";
         try {
-            write_sysctl(path, "2\n");
+            write_sysctl(path, "2");
         } catch (const Error&) {
             if (read_sysctl(path)) throw;  // an interface that vanished meanwhile needs nothing
             continue;
         }
         changed.push_back(name);
     }
-    write_sysctl(std::string(kConfDir) + "/all/forwarding", "1\n");
+    write_sysctl(std::string(kConfDir) + "/all/forwarding", "1");
     return changed;
 }
 

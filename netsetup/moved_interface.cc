@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/netns_members.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 #include "netsetup/interface_config.h"
 #include "netsetup/moved_records.h"
@@ -233,7 +234,7 @@ MovedInterface MovedInterface::attach(pid_t pid, const MoveRequest& request, Ste
                         "is what you want)");
     s.saved = std::move(*found);
     // The sandbox's init is our unreaped child: its pid cannot name another process yet.
-    s.sandbox_ns = open_namespace("/proc/" + std::to_string(pid) + "/ns/net", "opening the sandbox's network namespace");
+    s.sandbox_ns = open_namespace(proc_path(pid, "ns/net"), "opening the sandbox's network namespace");
     struct stat sandbox_ns{};
     if (::fstat(s.sandbox_ns.get(), &sandbox_ns) < 0) throw_errno("reading the sandbox's network namespace");
     try {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/state_directory.h"
 #include "netsetup/interface_config.h"
 
@@ -24,19 +25,6 @@ std::string directory_of(uint64_t cookie) { return std::string(kMovedRecordDir) 
 UniqueFd records_directory(uint64_t cookie, bool create) {
     if (create) make_state_directory();
     return open_state_directory("moved/" + std::to_string(cookie), create ? 0700 : 0);
-}
-
-std::optional<std::string> read_all(int fd) {
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        ssize_t n = ::pread(fd, buffer, sizeof buffer, off_t(text.size()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return std::nullopt;
-        if (n == 0) return text;
-        text.append(buffer, size_t(n));
-        if (text.size() > (1 << 20)) return std::nullopt;  // no record is that large
-    }
 }
 
 // The record `name` in `dir` opened and locked, if its lock is free and it is still the file of that name.
@@ -132,7 +120,7 @@ std::vector<StaleRecord> take_stale_records(uint64_t cookie) {
         std::string path = directory + "/" + name;
         UniqueFd fd = lock_if_stale(dir.get(), directory, name);
         if (!fd) continue;
-        std::string text = read_all(fd.get()).value_or("");
+        std::string text = read_whole(fd.get()).value_or("");
         check_names_itself(path, name, text);
         stale.push_back(StaleRecord{name, std::move(text), MovedRecord(std::move(fd), std::move(path))});
     }
@@ -145,7 +133,7 @@ std::optional<std::string> live_record(uint64_t cookie, const std::string& inter
     UniqueFd fd = open_state_file(dir.get(), directory_of(cookie), interface, O_RDONLY);
     if (!fd) return std::nullopt;
     if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;  // nobody holds it: stale
-    return read_all(fd.get());
+    return read_whole(fd.get());
 }
 
 bool interface_held_at(const std::string& held_at) noexcept {
@@ -167,7 +155,7 @@ bool interface_held_at(const std::string& held_at) noexcept {
                 if (file == "." || file == "..") continue;
                 UniqueFd fd = open_state_file(dir.get(), std::string(kMovedRecordDir) + "/" + name, file, O_RDONLY);
                 if (!fd) continue;
-                auto record = parse_interface_record(read_all(fd.get()).value_or(""));
+                auto record = parse_interface_record(read_whole(fd.get()).value_or(""));
                 if (record && record->held_at == held_at) return true;
             }
         }

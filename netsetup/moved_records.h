@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "base/files.h"
+#include "base/state_directory.h"
 #include "base/unique_fd.h"
 
 namespace nsrun::net {
 
-inline constexpr const char* kMovedRecordDir = "/run/nsrun/moved";
+inline constexpr const char* kMovedRecordDir = NSRUN_STATE_DIRECTORY "/moved";
 
 // The cookie of the calling thread's network namespace.
 uint64_t network_namespace_cookie();

@@ -176,13 +176,6 @@ std::optional<std::string> pool6_problem(const Ipv6Cidr& pool6, const Ipv4Cidr& 
     return std::nullopt;
 }
 
-void check_pool(const Ipv4Cidr& pool) {
-    if (sandbox_slots(pool) == 0) fail("--subnet " + pool.str(), "too small: a pool needs at least 4 addresses (/30)");
-    NlSocket socket = connect_route_socket();
-    HostRoutes routes = scan_host_routes(socket.get(), pool);
-    if (routes.pool_conflict) fail("--subnet " + pool.str(), *routes.pool_conflict);
-}
-
 NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, StepLog& log,
                               std::optional<std::string>& notice) {
     const Ipv4Cidr& pool = options.pool;
@@ -272,13 +265,6 @@ NatNetwork NatNetwork::attach(pid_t pid, int pidfd, const NatOptions& options, S
     }
     guard.commit();
     return NatNetwork(std::move(lease), std::move(dns));
-}
-
-void NatNetwork::detach() {
-    if (lease_.host_link.empty()) return;
-    NlSocket host = connect_route_socket();
-    delete_link(host.get(), lease_.host_link);
-    lease_.host_link.clear();
 }
 
 }  // namespace nsrun::net

@@ -100,8 +100,12 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/files.h"
+#include "base/hex.h"
+#include "base/state_directory.h"
 #include "base/unique_fd.h"
 #include "netsetup/ipv6_forwarding.h"
+#include "netsetup/netsetup.h"
 #include "netsetup/nft_library.h"
 #include "netsetup/nft_netlink.h"
 
@@ -109,7 +113,6 @@ namespace nsrun::net {
 
 namespace {
 
-constexpr std::string_view kVethPrefix = "nsr";  // host veth ends are nsr<slot>; nft spells the match "nsr*"
 constexpr std::string_view kPostrouting = "postrouting";
 constexpr std::string_view kForwardGuard = "forward_guard";
 constexpr std::string_view kForwardGuard6 = "forward_guard6";
@@ -129,23 +132,14 @@ static_assert(kGuardComment.size() <= 127 && kGuard6Comment.size() <= 127, "nft 
 constexpr std::string_view kGuardRuleComment = "nsrun: forward nothing that is not nsr*";
 constexpr std::string_view kGuard6RuleComment = "nsrun: forward no IPv6 that is not nsr*";
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
-constexpr const char* kLockDir = "/run/nsrun";
-constexpr const char* kLockFile = "/run/nsrun/nat.lock";
-constexpr const char* kVerifiedFile = "/run/nsrun/nat.verified";
+constexpr const char* kLockDir = kStateDirectory;
+constexpr const char* kLockFile = NSRUN_STATE_DIRECTORY "/nat.lock";
+constexpr const char* kVerifiedFile = NSRUN_STATE_DIRECTORY "/nat.verified";
 constexpr int kAttempts = 3;
 
-bool ip_forward_on() {
-    UniqueFd fd(::open(kIpForward, O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno(std::string("reading ") + kIpForward);
-    char value = 0;
-    if (::read(fd.get(), &value, 1) != 1) throw_errno(std::string("reading ") + kIpForward);
-    return value != '0';
-}
+bool ip_forward_on() { return read_sysctl(kIpForward).value_or("0") != "0"; }
 
-void turn_ip_forward_on() {
-    UniqueFd fd(::open(kIpForward, O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "1\n", 2) != 2) throw_errno(std::string("turning on ") + kIpForward);
-}
+void turn_ip_forward_on() { write_sysctl(kIpForward, "1"); }
 
 // Serialises the writers among nsrun processes of this host (and threads of one process: each lock has its
 // own open file description). Held only on the rare path that writes.
@@ -167,8 +161,8 @@ private:
 // "v<layout> <netns cookie> <generation> <connection limit> <pool> <pool6>\n"
 // (a new layout, or new checks, must bump kNatLayoutVersion so older records stop counting). While the
 // ruleset's generation has not moved nothing in it can have changed, so a launch into the same namespace with
-// the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (3,000
-// kube-proxy-style chains make it ~0.3 ms). The cookie, unlike the namespace's inode number, is never reused
+// the same pool needs one GETGEN instead of the chain walk, whose cost grows with the host's ruleset (a
+// kube-proxy host has thousands of chains; bench/nat_check_bench measures both). The cookie, unlike the namespace's inode number, is never reused
 // before reboot, and /run does not outlive one. The forwarding switches are outside the ruleset and are read
 // every time. pool6 is "-" for an IPv4-only launch, whose check covers less.
 std::string verified_record(uint64_t cookie, uint32_t generation, const NatPools& pools) {
@@ -242,7 +236,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
     if (replies) {
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         if (iptables) {
             // iptables-nft (1.8.9) gives up on a whole chain ("incompatible, use 'nft' tool") when one rule has
             // a native `ct` expression, and Docker manages its rules through it. It writes -m conntrack as the
@@ -263,7 +257,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
         // to it; "ct status dnat" lets exactly those through, as iptables' "-m conntrack --ctstate DNAT".
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_OIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         if (iptables) {
             e.push_back(conntrack_match(XT_CONNTRACK_STATE_DNAT));
         } else {
@@ -277,7 +271,7 @@ std::vector<nft::Rule> forward_accepts(const nft::BaseChain& chain, uint8_t ip_f
     if (out) {  // inserted last, so it ends up first: most packets are the sandboxes' own
         std::vector<nft::Expr> e = family_only();
         e.push_back(nft::expr::meta_load(NFT_META_IIFNAME));
-        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kVethPrefix)));
+        e.push_back(nft::expr::cmp(NFT_CMP_EQ, bytes(kHostLinkPrefix)));
         e.push_back(nft::expr::accept());
         rules.push_back(rule(std::move(e), v6 ? kLetOut6Comment : kLetOutComment));
     }
@@ -324,7 +318,7 @@ Missing observe_everything(nft::Netlink& nl, const NatPools& pools) {
     // An older layout, a stranger's table squatting on the name, or this layout with chains or isolation rules
     // gone (someone flushed or edited it): rebuilt in one transaction, keeping every pool an earlier launch
     // added and the guards of what nsrun ever turned on. Isolation that silently lapsed would be worse than
-    // the 12-30 ms a rebuild costs.
+    // the commit's RCU grace periods a rebuild waits for.
     auto rebuild = [&] {
         missing.table = {NatTableChange::Table::replace, {pools.v4}, {}, std::nullopt, pools.connection_limit};
         if (pools.v6) missing.table.pools6.push_back(*pools.v6);
@@ -456,7 +450,8 @@ std::optional<std::string> apply(nft::Netlink& nl, const Missing& missing, StepL
     return forwarding_notice(missing.forwarding, missing.forwarding6);
 }
 
-std::string quoted(std::string_view text) { return '"' + std::string(text) + '"'; }
+// An nft string literal (nsrun's own names and comments, which hold no '"').
+std::string nft_string(std::string_view text) { return '"' + std::string(text) + '"'; }
 
 std::string hex(uint32_t value) {
     char text[11];
@@ -503,12 +498,8 @@ std::optional<Ipv4Cidr> pool_from_counter_name(std::string_view name) {
 }
 
 std::string pool6_counter_name(const Ipv6Cidr& pool) {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string name = "pool6_";
-    for (uint8_t byte : pool.network.bytes) {
-        name += kHex[byte >> 4];
-        name += kHex[byte & 15];
-    }
+    for (uint8_t byte : pool.network.bytes) append_hex(name, byte);
     return name + '_' + std::to_string(pool.prefix);
 }
 
@@ -532,8 +523,8 @@ std::optional<Ipv6Cidr> pool6_from_counter_name(std::string_view name) {
 
 std::string nat_table_script(const NatTableChange& change) {
     const std::string table = "inet " + std::string(kNatTable);
-    const std::string veths = quoted(std::string(kVethPrefix) + "*");
-    const std::string isolated = " counter name " + quoted(kIsolationCounter) + " drop\n";
+    const std::string veths = nft_string(std::string(kHostLinkPrefix) + "*");
+    const std::string isolated = " counter name " + nft_string(kIsolationCounter) + " drop\n";
     std::string s;
     if (change.table == NatTableChange::Table::replace) {
         // `add` first so the delete cannot fail; the transaction swaps the table atomically, so running
@@ -542,7 +533,7 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "delete table " + table + "\n";
     }
     if (change.table != NatTableChange::Table::keep) {
-        s += "add table " + table + " { comment " + quoted(nat_table_comment()) + "; }\n";
+        s += "add table " + table + " { comment " + nft_string(nat_table_comment()) + "; }\n";
         s += "create chain " + table + " " + std::string(kPostrouting) +
              " { type nat hook postrouting priority srcnat; policy accept; }\n";
         // Isolation, shared by every sandbox: the host end's name says "a sandbox", its interface group says
@@ -555,7 +546,7 @@ std::string nat_table_script(const NatTableChange& change) {
              " { type iface_index; size 65535; flags dynamic; }\n";
         // A refusal the program sees at once: a reset for TCP, ICMP admin-prohibited for the rest.
         auto refuse = [&](const std::string& chain, const std::string& match) {
-            const std::string counted = "counter name " + quoted(kIsolationCounter);
+            const std::string counted = "counter name " + nft_string(kIsolationCounter);
             s += "add rule " + chain + " " + match + "meta l4proto tcp " + counted + " reject with tcp reset\n";
             s += "add rule " + chain + " " + match + counted + " reject with icmpx admin-prohibited\n";
         };
@@ -563,7 +554,7 @@ std::string nat_table_script(const NatTableChange& change) {
         auto limit = [&](const std::string& chain, const std::string& from) {
             const std::string counted = "ct state new add @" + std::string(kConnectionSet) +
                                         " { meta iif ct count over " + std::to_string(change.connection_limit) +
-                                        " } counter name " + quoted(limit_counter);
+                                        " } counter name " + nft_string(limit_counter);
             s += "add rule " + chain + " " + from + "meta l4proto tcp " + counted + " reject with tcp reset\n";
             s += "add rule " + chain + " " + from + "meta l4proto != tcp " + counted +
                  " reject with icmpx admin-prohibited\n";
@@ -573,7 +564,7 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "create chain " + unmark + " { type filter hook input priority " +
              std::to_string(kHostDnsMarkPriority - 10) + "; policy accept; }\n";
         s += "add rule " + unmark + " iifname " + veths + " meta mark set meta mark & " + hex_unmark + " comment " +
-             quoted(kDnsUnmarkComment) + "\n";
+             nft_string(kDnsUnmarkComment) + "\n";
         const std::string input = table + " " + std::string(kHostIsolation);
         s += "create chain " + input + " { type filter hook input priority filter; policy accept; }\n";
         s += "add rule " + input + " iifname != " + veths + " accept\n";
@@ -610,7 +601,7 @@ std::string nat_table_script(const NatTableChange& change) {
         s += "delete counter " + table + " " + counter + "\n";
         s += "create counter " + table + " " + counter + "\n";
         s += "add rule " + table + " " + std::string(kPostrouting) + " " + address_family + " saddr " + pool +
-             " oifname != " + veths + " counter name " + quoted(counter) + " masquerade\n";
+             " oifname != " + veths + " counter name " + nft_string(counter) + " masquerade\n";
     };
     for (const Ipv4Cidr& pool : change.pools) masquerade_pool("ip", pool.str(), pool_counter_name(pool));
     for (const Ipv6Cidr& pool : change.pools6) masquerade_pool("ip6", pool.str(), pool6_counter_name(pool));
@@ -621,10 +612,10 @@ std::string nat_table_script(const NatTableChange& change) {
         // add + flush + add rule leaves exactly one rule whatever was there, racing installers included.
         const std::string name = table + " " + std::string(chain);
         s += "add chain " + name + " { type filter hook forward priority filter; policy accept; comment " +
-             quoted(comment) + "; }\n";
+             nft_string(comment) + "; }\n";
         s += "flush chain " + name + "\n";
         s += "add rule " + name + " meta nfproto " + std::string(family) + " iifname != " + veths + " oifname != " +
-             veths + " drop comment " + quoted(rule_comment) + "\n";
+             veths + " drop comment " + nft_string(rule_comment) + "\n";
     };
     if (change.forward_guard && change.forward_guard->ipv4) guard(kForwardGuard, kGuardComment, "ipv4", kGuardRuleComment);
     if (change.forward_guard && change.forward_guard->ipv6)

@@ -29,8 +29,8 @@ struct NatPools {
 // in the pools (host veth ends are named nsr<N>) is masqueraded and is not dropped by the host's firewall,
 // that the isolation rules are in place, and that forwarding is on (IPv6's only for a dual-stack launch).
 // Idempotent and safe against concurrent nsrun processes. When everything is in place it never loads
-// libnftables: it reads the ruleset generation, the forwarding sysctls and /run/nsrun/nat.verified (~10 us),
-// or after any change to the host's ruleset a few netlink dumps (~30 us on a small ruleset).
+// libnftables: it reads the ruleset generation, the forwarding sysctls and /run/nsrun/nat.verified, or after
+// any change to the host's ruleset a few netlink dumps (bench/nat_check_bench measures both).
 // Returns what the user should be told, when this call changed a host setting outside nftables (it turned
 // forwarding on, and so the guard that keeps the host from forwarding anything else is now in force).
 std::optional<std::string> ensure_nat_rules(const NatPools& pools, StepLog& log);

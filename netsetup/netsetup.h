@@ -22,7 +22,7 @@
 
 namespace nsrun::net {
 
-inline constexpr std::string_view kHostLinkPrefix = "nsr";
+inline constexpr std::string_view kHostLinkPrefix = "nsr";  // host veth ends are nsr<slot>; nft matches "nsr*"
 inline constexpr const char* kDefaultPool = "10.201.0.0/16";
 // A ULA /64 whose 40-bit global ID spells "nsrun" (6e 73 72 75 6e). A sandbox's IPv6 address is this pool's
 // address N, where N is its IPv4 address's offset in kDefaultPool: nsr<N> owns both.
@@ -63,9 +63,6 @@ inline constexpr const char* kGateway6 = "fe80::1";
 // and ff00::/8, and have room for every slot of the IPv4 pool (at least as many host bits).
 std::optional<std::string> pool6_problem(const Ipv6Cidr& pool6, const Ipv4Cidr& pool);
 
-// Throws when `pool` cannot be used on this host: too small, or overlapping a route the host already has.
-void check_pool(const Ipv4Cidr& pool);
-
 class NatNetwork {
 public:
     // Sets up the network of the sandbox whose network namespace is that of process `pid` (`pidfd` refers to the
@@ -77,10 +74,6 @@ public:
                              std::optional<std::string>& notice);
 
     const NatLease& lease() const noexcept { return lease_; }
-
-    // Removes the host end now. nsrun does not need it (the kernel removes the pair with the namespace); front
-    // ends whose namespace outlives the sandbox do.
-    void detach();
 
 private:
     NatNetwork(NatLease lease, HostDnsTable dns) : lease_(std::move(lease)), dns_(std::move(dns)) {}

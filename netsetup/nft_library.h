@@ -1,5 +1,5 @@
-// libnftables, loaded with dlopen() only by the launch that has to write nsrun's table: linking it would add
-// ~0.4 ms to every process start, for a library that runs once per boot. And loaded in a helper process
+// libnftables, loaded with dlopen() only by the launch that has to write nsrun's table: linking it would make
+// every process start map and relocate it (and its dependencies), for a library that runs once per boot. And loaded in a helper process
 // (run_nft_script): nsrun itself never maps it.
 #pragma once
 
@@ -56,8 +56,8 @@ private:
 };
 
 // Runs `script` as one transaction through libnftables in a child process: the library and what it allocates
-// (~2.5 MiB resident) never enter nsrun's own memory, and nsrun need not wait for the context's close, which
-// waits for the commit's RCU grace periods (12-30 ms): the child reports right after the commit and finishes
+// (several times nsrun's own resident size) never enter nsrun's memory, and nsrun need not wait for the
+// context's close, which waits for the commit's RCU grace periods: the child reports right after the commit and finishes
 // alone (it dies with nsrun; the commit is atomic either way). Throws Error(doing, nft's own error text).
 void run_nft_script(std::string_view script, std::string_view doing);
 

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +23,7 @@ namespace nsrun::net::nft {
 namespace {
 
 constexpr size_t kRecvBufferSize = 64 * 1024;  // the kernel builds dump messages of at most 32 KiB
+std::atomic<uint64_t> g_sent{0};
 // Room for one request or one message of a batch. libnftnl writes without bounds checks, so this must hold
 // the largest nsrun builds: two names of at most 256 bytes (NFT_NAME_MAXLEN), a comment's userdata (130
 // bytes) and a rule's at most seven expressions (~550 bytes with the xt match's info): ~1.3 KiB.
@@ -284,6 +286,7 @@ Netlink::Netlink() : buf_(kRecvBufferSize) {
 
 int Netlink::exchange(std::span<const uint8_t> request, uint32_t seq, bool dump, void* ctx,
                       void (*on_reply)(void*, nlmsghdr*)) {
+    g_sent.fetch_add(1, std::memory_order_relaxed);
     if (::send(fd_.get(), request.data(), request.size(), 0) != ssize_t(request.size()))
         throw_errno("sending a netfilter netlink request");
     for (;;) {
@@ -512,7 +515,10 @@ uint32_t Netlink::take_seqs(uint32_t count) {
     return first;
 }
 
+uint64_t Netlink::sent() noexcept { return g_sent.load(std::memory_order_relaxed); }
+
 void Netlink::commit(std::span<const uint8_t> batch, uint32_t first, size_t acked, const std::string& doing) {
+    g_sent.fetch_add(1, std::memory_order_relaxed);
     if (::send(fd_.get(), batch.data(), batch.size(), 0) != ssize_t(batch.size()))
         throw_errno(doing + ": sending the batch");
     // The kernel runs a batch synchronously inside send(), so every answer is queued by now: one per message

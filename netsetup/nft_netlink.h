@@ -1,10 +1,10 @@
 // nf_tables over a raw NETLINK_NETFILTER socket: the read-only queries behind ensure_nat_rules()'s
 // steady-state check, and the writes nsrun cannot make through libnftables (rules in iptables-nft's chains,
 // see nat_rules.cc; the owner table of -p, which must live exactly as long as a socket nsrun holds). Talking
-// netlink directly keeps the check to a few syscalls; libnftables would cost a dlopen plus 0.1-0.8 ms of
-// context work on every launch. The messages themselves are built and parsed by libnftnl, the netfilter
+// netlink directly keeps the check to a few syscalls; libnftables would cost a dlopen plus building its
+// context (which reads the whole ruleset) on every launch. The messages themselves are built and parsed by libnftnl, the netfilter
 // project's library for them (nft and iptables-nft are built on it), linked statically; libmnl under it is
-// a shared object (Debian ships no archive), which costs the loader ~4 us and 9 page faults per start.
+// a shared object (Debian ships no archive), which the loader maps at every start.
 #pragma once
 
 // glibc's <netinet/in.h> first: the kernel's headers then leave out what it already defines.
@@ -145,6 +145,10 @@ public:
     std::vector<BaseChain> base_chains();
     // The comments of the rules of one chain, in order; an empty string for a rule without one.
     std::vector<std::string> rule_comments(uint8_t family, std::string_view table, std::string_view chain);
+    // How many requests and batches every Netlink of this process has sent: what tells a one-message steady
+    // state from a full check.
+    static uint64_t sent() noexcept;
+
     // Runs encode_insert_batch(rules) as one transaction; throws on any error with the kernel's reason.
     void insert_rules(std::span<const Rule> rules);
 

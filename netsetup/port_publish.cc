@@ -64,6 +64,7 @@
 #include <new>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "netsetup/nft_netlink.h"
 
 namespace nsrun::net {
@@ -235,9 +236,7 @@ constexpr uint32_t kFilterProtocol = 1u << 3;
 constexpr uint32_t kFilterDestinationPort = 1u << 5;
 
 void turn_on_route_localnet(const std::string& host_link) {
-    const std::string path = "/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet";
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "1\n", 2) != 2) throw_errno("turning on " + path);
+    write_sysctl("/proc/sys/net/ipv4/conf/" + host_link + "/route_localnet", "1");
 }
 
 }  // namespace
@@ -453,9 +452,10 @@ void PublishedPorts::install(const NatLease& lease, StepLog& log) {
     // A UDP "connection" the host tracked before this table existed (to the port while nobody published it,
     // or to the sandbox that published it last) keeps its old fate as long as its client keeps sending, even
     // after the new rules are in place (a long-standing Docker complaint). Only after the commit can deleting
-    // them not race new ones. The kernel walks its whole conntrack hash for that (~14 ms with 262,144 buckets, ~20 us when
-    // the namespace tracks nothing), so a thread does it while the program starts, on the table's socket: a
-    // NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one stays open.
+    // them not race new ones. The kernel walks its whole conntrack hash for that (its cost grows with the number
+    // of buckets, not with what this namespace tracks), so a thread does it while the program starts, on the
+    // table's socket: a NETLINK_NETFILTER socket's close waits for the commit's RCU grace period, and this one
+    // stays open.
     std::vector<std::vector<uint8_t>> requests;
     for (const PortMapping& m : mappings_)
         if (m.protocol == PortMapping::Protocol::udp) {

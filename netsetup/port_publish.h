@@ -43,8 +43,8 @@ public:
 
     PublishedPorts(PublishedPorts&&) noexcept;
     PublishedPorts& operator=(PublishedPorts&&) = delete;
-    // Closes the table's socket first: the kernel deletes the table before close() returns (one RCU grace
-    // period, ~5-30 ms), and only then are the ports free for the next nsrun.
+    // Closes the table's socket first: the kernel deletes the table before close() returns (after one RCU
+    // grace period), and only then are the ports free for the next nsrun.
     ~PublishedPorts();
 
 private:
@@ -86,7 +86,7 @@ PublishTable publish_table(const NatLease& lease, std::span<const PortMapping> m
 // The IPv6 table: the mappings on every address (a HOSTIP is an IPv4 address) to the sandbox's IPv6 address;
 // nullopt for an IPv4-only sandbox or when every mapping has a HOSTIP.
 std::optional<PublishTable> publish_table6(const NatLease& lease, std::span<const PortMapping> mappings, pid_t owner);
-// The table in nft's syntax (for --verbose and the tests).
+// The table in nft's syntax, for the tests to read.
 std::string publish_table_text(const PublishTable& table);
 // One transaction that creates the tables (owner flag, NLM_F_EXCL), their chains and rules; every message
 // after the batch begin (first_seq) carries NLM_F_ACK, publish_batch_acks() of them.

@@ -3,10 +3,9 @@
 // namespaces (firejail #266, k3s #5349).
 #include <arpa/inet.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "netsetup/netsetup.h"
 
 namespace nsrun::net {
@@ -63,14 +62,6 @@ std::string render(const std::vector<std::string>& other_lines, const std::vecto
     for (const auto& line : other_lines) text += line + '\n';
     for (const auto& server : servers) text += "nameserver " + server + '\n';
     return text;
-}
-
-std::optional<std::string> read_file(const char* path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
 }
 
 }  // namespace

@@ -23,13 +23,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// Quoted for an error message: printable ASCII only.
-std::string quoted(std::string_view s) {
-    std::string out = "'";
-    for (unsigned char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? char(c) : '?';
-    if (s.size() > 64) out += "...";
-    return out + "'";
-}
 
 struct CapHeader {
     __user_cap_header_struct header;
@@ -73,7 +66,7 @@ CapabilitySet parse_capabilities(std::string_view list) {
             int cap = bare.find('\0') == std::string::npos && !bare.empty()
                           ? capng_name_to_capability(bare.c_str())
                           : -1;
-            if (cap < 0 || cap > 63) fail("--cap-add", "unknown capability " + quoted(item));
+            if (cap < 0 || cap > 63) fail("--cap-add", "unknown capability " + quoted_input(item));
             set.bits |= uint64_t(1) << cap;
         }
         if (comma == std::string_view::npos) break;

@@ -165,7 +165,8 @@ int start_program(void* plan) { run_program(*static_cast<const ChildPlan*>(plan)
     // Init needs no descriptor at all; whatever nsrun's caller left open must not stay reachable in here.
     ::syscall(SYS_close_range, 0U, ~0U, 0U);
     // No capabilities and no_new_privs, like the program. No seccomp filter of its own: it is non-dumpable and
-    // holds nothing, so the program cannot reach it, and installing a filter costs ~0.16 ms per launch.
+    // holds nothing, so the program cannot reach it, and a second filter would be a cost on every launch for
+    // no protection.
     // --net-only's keeper keeps them: it must kill what the program's sessions run as, whoever that is.
     const char* ignored_step;
     if (!plan.net_only) {

@@ -11,16 +11,17 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/files.h"
+#include "base/proc_path.h"
+#include "base/unique_fd.h"
 #include "runtime/id_block.h"
 
 namespace nsrun::runtime {
 namespace {
 
 void write_proc_file(pid_t pid, const char* name, const std::string& content) {
-    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_errno("opening " + path);
-    if (::write(fd.get(), content.data(), content.size()) != ssize_t(content.size())) throw_errno("writing " + path);
+    std::string path = proc_path(pid, name);
+    write_file(path, content, "writing " + path);
 }
 
 std::string map_line(uint64_t inside, uint64_t outside, uint64_t count) {

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/files.h"
+#include "base/proc_path.h"
 #include "base/unique_fd.h"
 #include "runtime/child.h"
 #include "runtime/runtime.h"
@@ -23,7 +25,7 @@ constexpr const char* kJoining = "joining the sandbox";
 
 bool same_namespace(pid_t pid, const char* kind) {
     struct stat ours{}, theirs{};
-    const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+    const std::string path = proc_path(pid, std::string("ns/") + kind);
     if (::stat(path.c_str(), &theirs) < 0) throw_errno(std::string(kJoining) + ": reading " + path);
     if (::stat((std::string("/proc/self/ns/") + kind).c_str(), &ours) < 0)
         throw_errno(std::string(kJoining) + ": reading /proc/self/ns/" + kind);
@@ -41,13 +43,9 @@ int namespaces_to_enter(pid_t pid) {
 // "NSpid:\t4711\t1": pid 1 of a pid namespace below this one. A sandbox's init always is; a process of the
 // host never is, so a record that names one (records are files) cannot send a program out of its sandbox.
 bool is_nested_init(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/status";
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return false;
-    char buf[4096];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return false;
-    std::string_view text(buf, size_t(n));
+    const std::optional<std::string> status = read_file(proc_path(pid, "status"));
+    if (!status) return false;
+    std::string_view text(*status);
     size_t line = text.find("\nNSpid:");
     if (line == std::string_view::npos) return false;
     text.remove_prefix(line + 7);
@@ -81,13 +79,9 @@ bool maps_root(pid_t pid) {
 }  // namespace
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return std::nullopt;
-    char buf[1024];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return std::nullopt;
-    std::string_view text(buf, size_t(n));
+    const std::optional<std::string> line = read_file(proc_path(pid, "stat"));
+    if (!line) return std::nullopt;
+    std::string_view text(*line);
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
     size_t close = text.rfind(')');
     if (close == std::string_view::npos) return std::nullopt;
@@ -119,10 +113,10 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     std::vector<int> keep_fds = checked_keep_fds(spec.keep_fds);
 
     UniqueFd target(int(::syscall(SYS_pidfd_open, spec.pid, 0)));
-    if (!target && errno == ESRCH) fail(kJoining, "it has ended");
+    if (!target && errno == ESRCH) fail(kJoining, "it has ended", ErrorKind::ended);
     if (!target) throw_errno(std::string(kJoining) + ": opening its init's pidfd");
     // After pidfd_open: if the pid still names the process that started then, the pidfd is that process.
-    if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended");
+    if (process_start_time(spec.pid) != spec.start_time) fail(kJoining, "it has ended", ErrorKind::ended);
     if (!is_nested_init(spec.pid)) fail(kJoining, "process " + std::to_string(spec.pid) + " is no sandbox's init");
     int namespaces = namespaces_to_enter(spec.pid);
 
@@ -157,7 +151,7 @@ Sandbox Sandbox::join(const JoinSpec& spec, StepLog& log) {
     pid_t pid = clone_with_pidfd(0, &pidfd);
     if (pid < 0) {
         // ENOMEM here means the sandbox's pid namespace is being torn down.
-        if (errno == ENOMEM) fail(kJoining, "it has ended");
+        if (errno == ENOMEM) fail(kJoining, "it has ended", ErrorKind::ended);
         throw_errno(std::string(kJoining) + ": starting a process in it");
     }
     if (pid == 0) {

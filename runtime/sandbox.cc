@@ -228,7 +228,7 @@ void Sandbox::start(StepLog& log) {
         log.step("program started");
         return;
     }
-    if (got < sizeof report) fail("starting the program", "the sandbox ended before it could");
+    if (got < sizeof report) fail("starting the program", "the sandbox ended before it could", ErrorKind::ended);
     throw_report(report);
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/files.h"
 #include "base/unique_fd.h"
 #include "runtime/seccomp_json.h"
 #include "runtime/seccomp_rules.h"
@@ -133,8 +134,8 @@ deny socket arg0 in 40
 deny socketcall errno ENOSYS
 )";
 
-// kDefaultProfile compiled ahead of time: libseccomp takes ~0.4 ms for it, a seventh of nsrun's launch budget,
-// and loading this costs nothing. The unit test EmbeddedDefaultProgramMatchesTheText compiles the text and
+// kDefaultProfile compiled ahead of time: compiling it with libseccomp would be a sizeable part of every
+// launch (see bench/), and loading this costs nothing. The unit test EmbeddedDefaultProgramMatchesTheText compiles the text and
 // fails, printing the replacement, when this array is stale (after a change of the text or of libseccomp).
 // Generated with libseccomp 2.5.4.
 constexpr sock_filter kDefaultProgram[] = {
@@ -210,26 +211,6 @@ constexpr ErrnoName kErrnoNames[] = {
     {"ENOTSOCK", ENOTSOCK}, {"EPROTONOSUPPORT", EPROTONOSUPPORT},
 };
 
-// A word from the file, quoted for an error message: printable ASCII only, and not too long.
-std::string quoted(std::string_view word) {
-    std::string out = "'";
-    size_t n = 0;
-    for (unsigned char c : word) {
-        if (++n > 64) {
-            out += "...";
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out += char(c);
-        } else {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out + "'";
-}
 
 std::optional<uint64_t> parse_number(std::string_view s) {
     unsigned base = 10;
@@ -274,13 +255,13 @@ public:
     }
 
     void expect_end() {
-        if (!done()) error("unexpected " + quoted(words_[next_]));
+        if (!done()) error("unexpected " + quoted_input(words_[next_]));
     }
 
     uint64_t number(std::string_view what) {
         std::string_view word = take(what);
         auto value = parse_number(word);
-        if (!value) error("bad number " + quoted(word) + " (" + std::string(what) + ")");
+        if (!value) error("bad number " + quoted_input(word) + " (" + std::string(what) + ")");
         return *value;
     }
 
@@ -289,8 +270,8 @@ public:
         for (const auto& e : kErrnoNames)
             if (word == e.name) return SCMP_ACT_ERRNO(uint32_t(e.value));
         auto value = parse_number(word);
-        if (!value) error("unknown errno " + quoted(word));
-        if (*value > 4095) error("errno " + quoted(word) + " is out of range (0 to 4095)");
+        if (!value) error("unknown errno " + quoted_input(word));
+        if (*value > 4095) error("errno " + quoted_input(word) + " is out of range (0 to 4095)");
         return SCMP_ACT_ERRNO(uint32_t(*value));
     }
 
@@ -316,7 +297,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
     while (!p.done()) {
         std::string_view word = p.take("a condition");
         auto arg = parse_arg_word(word);
-        if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted(word));
+        if (!arg) p.error("expected a condition (arg0 ... arg5), not " + quoted_input(word));
         if (rule.list) p.error("an 'in', 'not-in' or 'has-any' condition must be the only one of its rule");
         if (args_seen & (1u << *arg)) p.error(std::string(word) + " is compared twice in one rule");
         args_seen |= 1u << *arg;
@@ -334,13 +315,13 @@ void parse_conditions(LineParser& p, Rule& rule) {
             while (!p.done()) {
                 uint64_t value = p.number("a value");
                 if (list.kind == ValueList::in && value > 0xffffffffu)
-                    p.error("'in' compares the low 32 bits of the argument: " + quoted(std::to_string(value)) +
+                    p.error("'in' compares the low 32 bits of the argument: " + quoted_input(std::to_string(value)) +
                             " does not fit");
                 if (list.values.size() == kMaxListValues)
                     p.error("more than " + std::to_string(kMaxListValues) + " values");
                 list.values.push_back(value);
             }
-            if (list.values.empty()) p.error("expected a value after " + quoted(op));
+            if (list.values.empty()) p.error("expected a value after " + quoted_input(op));
             rule.list = std::move(list);
             continue;
         }
@@ -350,7 +331,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
             cmp.op = SCMP_CMP_MASKED_EQ;
             cmp.datum_a = p.number("a mask");
             std::string_view eq = p.take("'=='");
-            if (eq != "==") p.error("expected '==' after the mask, not " + quoted(eq));
+            if (eq != "==") p.error("expected '==' after the mask, not " + quoted_input(eq));
             cmp.datum_b = p.number("a value");
         } else {
             if (op == "==") cmp.op = SCMP_CMP_EQ;
@@ -359,7 +340,7 @@ void parse_conditions(LineParser& p, Rule& rule) {
             else if (op == "<=") cmp.op = SCMP_CMP_LE;
             else if (op == ">") cmp.op = SCMP_CMP_GT;
             else if (op == ">=") cmp.op = SCMP_CMP_GE;
-            else p.error("unknown operator " + quoted(op));
+            else p.error("unknown operator " + quoted_input(op));
             cmp.datum_a = p.number("a value");
         }
         rule.conditions.push_back(cmp);
@@ -380,13 +361,13 @@ void parse_line(LineParser& p, int line, Profile& profile) {
             profile.default_action = SCMP_ACT_ERRNO(EPERM);
             if (!p.done()) {
                 std::string_view word = p.take("'errno'");
-                if (word != "errno") p.error("unexpected " + quoted(word));
+                if (word != "errno") p.error("unexpected " + quoted_input(word));
                 profile.default_action = p.errno_action();
             }
         } else if (action == "errno") {
             profile.default_action = p.errno_action();
         } else {
-            p.error("unknown default action " + quoted(action) + " (allow, deny, errno E, kill)");
+            p.error("unknown default action " + quoted_input(action) + " (allow, deny, errno E, kill)");
         }
         p.expect_end();
         profile.default_line = line;
@@ -398,13 +379,13 @@ void parse_line(LineParser& p, int line, Profile& profile) {
     if (verb == "allow") rule.action = SCMP_ACT_ALLOW;
     else if (verb == "deny") rule.action = SCMP_ACT_ERRNO(EPERM);
     else if (verb == "kill") rule.action = SCMP_ACT_KILL_PROCESS;
-    else p.error("unknown word " + quoted(verb) + " (default, allow, deny, kill)");
+    else p.error("unknown word " + quoted_input(verb) + " (default, allow, deny, kill)");
 
     std::string_view name = p.take("a system call name");
     rule.name = std::string(name);
     rule.native_nr = seccomp_syscall_resolve_name(rule.name.c_str());
     if (rule.native_nr == __NR_SCMP_ERROR || name.find('\0') != std::string_view::npos)
-        p.error("unknown syscall " + quoted(name));
+        p.error("unknown syscall " + quoted_input(name));
     if (verb == "deny" && p.peek() == "errno") {
         p.take("'errno'");
         rule.action = p.errno_action();
@@ -429,10 +410,10 @@ void check_rules(const Profile& profile, std::string_view origin) {
             bool earlier_whole = earlier.conditions.empty() || earlier.list;
             bool whole = rule.conditions.empty() || rule.list;
             if (earlier_whole || whole)
-                error("a second rule for " + quoted(rule.name) + where +
+                error("a second rule for " + quoted_input(rule.name) + where +
                       "; a rule without conditions, or with 'in'/'not-in'/'has-any', must be the only one");
             if (earlier.action != rule.action)
-                error("the rules for " + quoted(rule.name) + " must all have the same action" + where);
+                error("the rules for " + quoted_input(rule.name) + " must all have the same action" + where);
         }
     }
 }
@@ -658,20 +639,12 @@ std::vector<sock_filter> export_bpf(void* ctx, const std::string& doing) {
     UniqueFd fd(int(::syscall(SYS_memfd_create, "nsrun-seccomp", MFD_CLOEXEC)));
     if (!fd) throw_errno(doing + ": memfd_create");
     if (int rc = seccomp_export_bpf(ctx, fd.get()); rc < 0) throw_errno(doing + ": exporting the filter", -rc);
-    struct stat st{};
-    if (::fstat(fd.get(), &st) < 0) throw_errno(doing + ": fstat");
-    if (st.st_size <= 0 || st.st_size % sizeof(sock_filter) != 0)
-        fail(doing, "libseccomp exported " + std::to_string(st.st_size) + " bytes");
-    std::vector<sock_filter> insns(size_t(st.st_size) / sizeof(sock_filter));
-    size_t want = size_t(st.st_size), got = 0;
-    auto* bytes = reinterpret_cast<char*>(insns.data());
-    while (got < want) {
-        ssize_t n = ::pread(fd.get(), bytes + got, want - got, off_t(got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno(doing + ": reading the exported filter");
-        if (n == 0) fail(doing, "the exported filter is shorter than announced");
-        got += size_t(n);
-    }
+    const std::optional<std::string> exported = read_whole(fd.get());
+    if (!exported) throw_errno(doing + ": reading the exported filter");
+    if (exported->empty() || exported->size() % sizeof(sock_filter) != 0)
+        fail(doing, "libseccomp exported " + std::to_string(exported->size()) + " bytes");
+    std::vector<sock_filter> insns(exported->size() / sizeof(sock_filter));
+    std::memcpy(insns.data(), exported->data(), exported->size());
     return insns;
 }
 
@@ -832,22 +805,11 @@ SeccompFilter SeccompFilter::from_text(std::string_view text, std::string_view o
 
 SeccompFilter SeccompFilter::from_file(const std::string& path, const ProfileConditions& conditions) {
     const std::string doing = "--seccomp " + path;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) throw_errno(doing);
-    struct stat st{};
-    if (::fstat(fd.get(), &st) < 0) throw_errno(doing);
-    if (S_ISDIR(st.st_mode)) fail(doing, "is a directory");
-    std::string text;
-    char buffer[16384];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno(doing);
-        if (n == 0) break;
-        text.append(buffer, size_t(n));
-        if (text.size() > kMaxProfileBytes) fail(doing, "larger than 1 MiB");
-    }
-    return from_text(text, path, conditions);
+    auto text = read_file(path, kMaxProfileBytes);
+    if (!text && errno == EISDIR) fail(doing, "is a directory");
+    if (!text && errno == EFBIG) fail(doing, "larger than 1 MiB");
+    if (!text) throw_errno(doing);
+    return from_text(*text, path, conditions);
 }
 
 const sock_fprog* SeccompFilter::program() const noexcept { return program_ ? &program_->fprog : nullptr; }

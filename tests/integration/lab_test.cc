@@ -45,6 +45,9 @@ TEST_F(LabSelfTest, InternetHasNoRouteBackToTheSandboxPool) {
     // So a sandbox's packets get answers only when nsrun translated their source address.
     Result r = lab().Inet({"ip", "route", "get", "203.0.113.7"});
     EXPECT_NE(r.status, 0) << r.Describe();
+    EXPECT_THAT(r.err, HasSubstr("unreachable")) << r.Describe();
+    Result control = lab().Inet({"ip", "route", "get", "198.51.100.2"});
+    EXPECT_EQ(control.status, 0) << "the internet reaches the lab host: " << control.Describe();
 }
 
 TEST_F(LabSelfTest, DownRemovesNamespacesFilesAndServers) {

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/proc_path.h"
 #include "lab.h"
 
 namespace nsrun::testing {
@@ -147,12 +148,7 @@ TEST_F(NamesTest, ASecondSandboxOfTheSameNameIsRefusedAndChangesNothing) {
     const std::string name = Name("dup");
     Process p = StartNamed(name);
     ASSERT_TRUE(p.WaitForOutput("ready\n", 15s)) << p.Wait(1s).Describe();
-    const std::string record_before = [&] {
-        std::ifstream in(RecordPath(name));
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }();
+    const std::string record_before = ReadFile(RecordPath(name));
     ASSERT_THAT(record_before, HasSubstr("\nend\n"));
 
     // From the same mount namespace and from a private one (the record is what counts, not the mount).
@@ -165,10 +161,7 @@ TEST_F(NamesTest, ASecondSandboxOfTheSameNameIsRefusedAndChangesNothing) {
                                      std::to_string(p.pid()) + ")"));
     }
     EXPECT_EQ(lab().NsrLinks().size(), 1u) << "the refused launch made a veth";
-    std::ifstream in(RecordPath(name));
-    std::stringstream record_after;
-    record_after << in.rdbuf();
-    EXPECT_EQ(record_after.str(), record_before);
+    EXPECT_EQ(ReadFile(RecordPath(name)), record_before);
     Result still = RunCmd({"ip", "netns", "exec", name, "ip", "-brief", "addr", "show", "dev", "eth0"}, 10s);
     EXPECT_EQ(still.status, 0) << still.Describe();
     EXPECT_FALSE(p.exited());
@@ -570,34 +563,50 @@ TEST_F(NamesCrashTest, ExecOfACrashedSandboxCleansUp) {
     ExpectCleaned(name);
 }
 
+// The start time (/proc/PID/stat field 22) of process `pid`, as a record carries it; "" when unreadable.
+std::string StartTimeOf(pid_t pid) {
+    const std::string stat_text = ReadFile(proc_path(pid, "stat"));
+    if (stat_text.rfind(')') == std::string::npos) return "";
+    auto fields = Columns(stat_text.substr(stat_text.rfind(')') + 2));
+    return fields.size() >= 20 ? fields[19] : "";  // field 22 counted from the state (field 3)
+}
+
+// A complete record of NAME whose init is `init_pid` started at `start_time`, with the owner lock held by the
+// test as a live nsrun would hold it: -1 on failure (the test's assertion says where), else the record's fd.
+int ForgeLiveRecord(const std::string& name, pid_t init_pid, const std::string& start_time) {
+    struct stat pid_ns{};
+    if (::stat("/proc/self/ns/pid", &pid_ns) != 0) return -1;
+    std::filesystem::create_directories("/run/nsrun/sandboxes");
+    int fd = ::open(RecordPath(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    struct flock owner{};
+    owner.l_type = F_WRLCK;
+    owner.l_whence = SEEK_SET;
+    owner.l_start = 0;
+    owner.l_len = 1;
+    const std::string record = "nsrun-sandbox 1\nname " + name + "\nnsrun-pid " + std::to_string(::getpid()) +
+                               "\npid-namespace " + std::to_string(pid_ns.st_ino) + "\ninit-pid " +
+                               std::to_string(init_pid) + "\ninit-start-time " + start_time +
+                               "\nseccomp default\narg sleep\nend\n";
+    if (::fcntl(fd, F_OFD_SETLK, &owner) != 0 || ::write(fd, record.data(), record.size()) != ssize_t(record.size())) {
+        ::unlink(RecordPath(name).c_str());
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 // Records are files: one that names a process of the host (forged, or stale) must not get a program out of
 // the sandbox world. The test holds the owner lock itself, as a live nsrun would.
 TEST_F(NamesTest, ExecRefusesARecordThatNamesAHostProcess) {
     const std::string name = Name("forged");
     Process host_process({"sleep", "1000." + UniqueToken()});
     ASSERT_TRUE(Eventually([&] { return Exists("/proc/" + std::to_string(host_process.pid()) + "/stat"); }, 5s));
-    std::ifstream stat_file("/proc/" + std::to_string(host_process.pid()) + "/stat");
-    std::string stat_text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-    auto fields = Columns(stat_text.substr(stat_text.rfind(')') + 2));
-    ASSERT_GE(fields.size(), 20u);
-    const std::string start_time = fields[19];  // field 22 counted from the state (field 3)
-    struct stat pid_ns{};
-    ASSERT_EQ(::stat("/proc/self/ns/pid", &pid_ns), 0);
+    const std::string start_time = StartTimeOf(host_process.pid());
+    ASSERT_NE(start_time, "");
     const std::string marker = lab().dir() + "/escaped";
-    std::filesystem::create_directories("/run/nsrun/sandboxes");
-    int fd = ::open(RecordPath(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = ForgeLiveRecord(name, host_process.pid(), start_time);
     ASSERT_GE(fd, 0);
-    struct flock owner{};
-    owner.l_type = F_WRLCK;
-    owner.l_whence = SEEK_SET;
-    owner.l_start = 0;
-    owner.l_len = 1;
-    ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &owner), 0);
-    const std::string record = "nsrun-sandbox 1\nname " + name + "\nnsrun-pid " + std::to_string(::getpid()) +
-                               "\npid-namespace " + std::to_string(pid_ns.st_ino) + "\ninit-pid " +
-                               std::to_string(host_process.pid()) + "\ninit-start-time " + start_time +
-                               "\nseccomp default\narg sleep\nend\n";
-    ASSERT_EQ(::write(fd, record.data(), record.size()), ssize_t(record.size()));
 
     Result listed = lab().RunNsrun({"list"});
     EXPECT_NE(RowOf(listed.out, name), "") << "control: the record looks like a running sandbox\n" << listed.out;
@@ -606,6 +615,23 @@ TEST_F(NamesTest, ExecRefusesARecordThatNamesAHostProcess) {
     EXPECT_TRUE(IsOneNsrunErrorLine(r.err));
     EXPECT_THAT(r.err, HasSubstr("is no sandbox's init"));
     EXPECT_FALSE(Exists(marker)) << "the program ran";
+    ::unlink(RecordPath(name).c_str());
+    ::close(fd);
+}
+
+// A live owner whose init has just ended (its pid now names another process): the join's "it has ended" is
+// the subcommand's own "no running sandbox", not a failure of joining.
+TEST_F(NamesTest, ExecOfASandboxWhoseInitEndedSaysNoRunningSandbox) {
+    const std::string name = Name("ended");
+    Process reused({"sleep", "1000." + UniqueToken()});
+    ASSERT_TRUE(Eventually([&] { return Exists("/proc/" + std::to_string(reused.pid()) + "/stat"); }, 5s));
+    const std::string start_time = StartTimeOf(reused.pid());
+    ASSERT_NE(start_time, "");
+    int fd = ForgeLiveRecord(name, reused.pid(), std::to_string(std::stoull(start_time) - 1));
+    ASSERT_GE(fd, 0);
+    Result r = lab().RunNsrun({"exec", name, "--", "true"});
+    EXPECT_EQ(r.status, 125) << r.Describe();
+    EXPECT_EQ(r.err, "nsrun: exec " + name + ": no running sandbox named " + name + "\n");
     ::unlink(RecordPath(name).c_str());
     ::close(fd);
 }

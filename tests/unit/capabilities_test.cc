@@ -80,7 +80,7 @@ TEST(ParseCapabilities, Errors) {
     EXPECT_EQ(error_of("cap_cap_chown"), "--cap-add: unknown capability 'cap_cap_chown'");
     EXPECT_EQ(error_of("10"), "--cap-add: unknown capability '10'");  // names only
     EXPECT_EQ(error_of(" net_raw"), "--cap-add: unknown capability ' net_raw'");
-    EXPECT_EQ(error_of(std::string_view("net_raw\0x", 9)), "--cap-add: unknown capability 'net_raw?x'");
+    EXPECT_EQ(error_of(std::string_view("net_raw\0x", 9)), "--cap-add: unknown capability 'net_raw\\x00x'");
     EXPECT_EQ(error_of(""), "--cap-add: empty list of capabilities");
     EXPECT_EQ(error_of("net_raw,,chown"), "--cap-add: empty capability name in the list");
     EXPECT_EQ(error_of("net_raw,"), "--cap-add: empty capability name in the list");

@@ -244,7 +244,7 @@ TEST(NatRules, Ipv6PoolGetsItsOwnMasquerade) {
 }
 
 TEST(NatRules, NewPoolInAnExistingTableTouchesNoHookedChain) {
-    // (Re)adding a chain with a hook costs a 12-30 ms commit; adding a pool must not.
+    // (Re)adding a chain with a hook makes the commit wait for RCU grace periods; adding a pool must not.
     NatTableChange change;
     change.pools = {cidr("10.201.0.0/16"), cidr("198.51.100.0/24")};
     std::string script = nat_table_script(change);

@@ -252,5 +252,65 @@ TEST(IdPoolOption, OnlyWhereABlockIsTaken) {
     EXPECT_FALSE(parse({"true"}).options.host_identity);
 }
 
+TEST(ExecCommandLine, ABadNameIsTheSubcommandsError) {
+    try {
+        parse({"exec", "bad/name", "true"});
+        FAIL() << "accepted";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.doing(), "exec bad/name");
+        EXPECT_EQ(error.why(), "a name has only letters, digits, '-', '_' and '.'");
+    }
+    auto parsed = parse({"exec", "web", "--", "sh", "-c", "x"});
+    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
+    EXPECT_EQ(parsed.target, "web");
+    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"sh", "-c", "x"}));
+}
+
+TEST(ExecCommandLine, TakesUserChdirSetenvKeepFdBeforeOrAfterTheName) {
+    auto parsed = parse_command_line({"exec", "--user=nobody", "-v", "web", "--chdir", "/tmp", "--setenv=A=1",
+                                      "--keep-fd=5", "--", "id", "--user"},
+                                     FakeHost{}.sources());
+    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
+    EXPECT_EQ(parsed.target, "web");
+    EXPECT_EQ(parsed.options.user, "nobody");
+    EXPECT_EQ(parsed.options.chdir, "/tmp");
+    EXPECT_EQ(parsed.options.setenv, (std::vector<std::string>{"A=1"}));
+    EXPECT_EQ(parsed.options.keep_fds, (std::vector<int>{5}));
+    EXPECT_TRUE(parsed.options.verbose);
+    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"id", "--user"}));
+    // Options end at the program.
+    auto program_options = parse_command_line({"exec", "web", "ls", "--chdir=/x"}, FakeHost{}.sources());
+    EXPECT_EQ(program_options.options.chdir, std::nullopt);
+    EXPECT_EQ(program_options.options.command, (std::vector<std::string>{"ls", "--chdir=/x"}));
+}
+
+TEST(ExecCommandLine, BadOptionsAreOneLine) {
+    auto error_of = [](std::vector<std::string> args) {
+        try {
+            parse_command_line(args, FakeHost{}.sources());
+        } catch (const Error& error) {
+            return std::string(error.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error_of({"exec", "--setenv=A", "web", "true"}), "--setenv A: expected K=V");
+    EXPECT_EQ(error_of({"exec", "web", "--chdir=tmp", "true"}), "--chdir tmp: must be an absolute path");
+    EXPECT_EQ(error_of({"exec", "--keep-fd=2", "web", "true"}),
+              "--keep-fd 2: a descriptor number of 3 or more (0, 1 and 2 are always kept)");
+    EXPECT_THAT(error_of({"exec", "--bogus", "web", "true"}), ::testing::HasSubstr("exec: unknown option --bogus"));
+    EXPECT_THAT(error_of({"exec", "web", "--user"}), ::testing::HasSubstr("--user needs a value"));
+}
+
+TEST(SubcommandHelp, ExecAndListPrintTheirOwn) {
+    for (auto args : {std::vector<std::string>{"exec", "--help"}, {"exec", "web", "-h"}, {"list", "--help"}}) {
+        auto parsed = parse_command_line(args, FakeHost{}.sources());
+        EXPECT_EQ(parsed.action, ParseResult::Action::print_help);
+        EXPECT_THAT(parsed.text, ::testing::HasSubstr("Usage: nsrun " + args[0]));
+    }
+    auto exec = parse_command_line({"exec", "--help"}, FakeHost{}.sources());
+    for (const char* option : {"--user", "--chdir", "--setenv", "--keep-fd"})
+        EXPECT_THAT(exec.text, ::testing::HasSubstr(option));
+}
+
 }  // namespace
 }  // namespace nsrun::cli

@@ -1,283 +1,162 @@
-// Named sandboxes' records and `nsrun list` output: formatting, parsing, JSON escaping.
+// The sandboxes' registry (cmd/registry.cc): who holds a name, who is alive, what a dead owner left.
+// Records live in a scratch directory (set_sandbox_dir); a live owner is simulated by holding the owner byte
+// from another open file, exactly as a running nsrun holds it. SandboxClaim::take needs root, as nsrun does.
+#include "cmd/registry.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "base/error.h"
-#include "cmd/list_output.h"
-#include "cmd/options.h"
-#include "cmd/sandbox_record.h"
+#include "base/unique_fd.h"
+#include "runtime/join.h"
 
 namespace nsrun::cli {
 namespace {
 
-SandboxRecord Example() {
-    SandboxRecord r;
-    r.name = "web";
-    r.nsrun_pid = 4100;
-    r.pid_namespace = 4026531836;
-    r.netns = 4026532999;
-    r.init_pid = 4102;
-    r.init_start_time = 276421;
-    r.addresses = {"203.0.113.7", "2001:db8::7"};
-    r.ports = {"8080:80/tcp", "198.51.100.2:53:53/udp"};
-    r.seccomp = "/etc/nsrun/strict.profile";
-    r.uid = 65534;
-    r.gid = 65533;
-    r.command = {"sh", "-c", "echo 'a\\b'\nexit 3", ""};
-    r.env = {"PATH=/usr/bin:/bin", "MULTI=line\none", "EMPTY="};
-    return r;
-}
+using ::testing::HasSubstr;
 
-TEST(SandboxRecord, RoundTripsEveryField) {
-    const SandboxRecord r = Example();
-    auto parsed = parse_record(format_record(r));
-    ASSERT_TRUE(parsed);
-    EXPECT_TRUE(parsed->complete);
-    EXPECT_EQ(parsed->name, r.name);
-    EXPECT_EQ(parsed->nsrun_pid, r.nsrun_pid);
-    EXPECT_EQ(parsed->pid_namespace, r.pid_namespace);
-    EXPECT_EQ(parsed->netns, r.netns);
-    EXPECT_EQ(parsed->init_pid, r.init_pid);
-    EXPECT_EQ(parsed->init_start_time, r.init_start_time);
-    EXPECT_EQ(parsed->addresses, r.addresses);
-    EXPECT_EQ(parsed->ports, r.ports);
-    EXPECT_EQ(parsed->seccomp, r.seccomp);
-    EXPECT_EQ(parsed->uid, r.uid);
-    EXPECT_EQ(parsed->gid, r.gid);
-    EXPECT_EQ(parsed->command, r.command);
-    EXPECT_EQ(parsed->env, r.env);
-}
-
-TEST(SandboxRecord, StagesConcatenateToTheWholeRecord) {
-    const SandboxRecord r = Example();
-    EXPECT_EQ(format_record_head(r) + format_record_netns(r) + format_record_body(r), format_record(r));
-    SandboxRecord no_netns = r;
-    no_netns.netns.reset();
-    EXPECT_EQ(format_record_netns(no_netns), "");
-}
-
-TEST(SandboxRecord, EscapesBackslashAndNewlineOnly) {
-    EXPECT_EQ(record_line("arg", "a\\b\nc d\t"), "arg a\\\\b\\nc d\t\n");
-}
-
-TEST(SandboxRecord, EachStageAloneIsAnIncompleteRecord) {
-    const SandboxRecord r = Example();
-    auto head = parse_record(format_record_head(r));
-    ASSERT_TRUE(head);
-    EXPECT_FALSE(head->complete);
-    EXPECT_EQ(head->name, "web");
-    EXPECT_FALSE(head->netns);
-    auto with_netns = parse_record(format_record_head(r) + format_record_netns(r));
-    ASSERT_TRUE(with_netns);
-    EXPECT_FALSE(with_netns->complete);
-    EXPECT_EQ(with_netns->netns, r.netns);
-}
-
-TEST(SandboxRecord, AHalfWrittenLastLineIsNotRead) {
-    const std::string text = format_record(Example());
-    // Cut inside "end\n" and inside the line before it.
-    for (size_t cut : {text.size() - 1, text.size() - 3, text.size() - 6}) {
-        auto parsed = parse_record(text.substr(0, cut));
-        ASSERT_TRUE(parsed) << cut;
-        EXPECT_FALSE(parsed->complete) << cut;
+class RegistryTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char scratch[] = "/tmp/nsrun-registry-test.XXXXXX";
+        ASSERT_NE(::mkdtemp(scratch), nullptr);
+        scratch_ = scratch;
+        previous_ = sandbox_dir();
+        set_sandbox_dir(scratch_ + "/sandboxes");
+        ASSERT_EQ(::mkdir(sandbox_dir().c_str(), 0755), 0);
     }
-    auto partial_number = parse_record(format_record_head(Example()) + "init-pid 41");
-    ASSERT_TRUE(partial_number);
-    EXPECT_EQ(partial_number->init_pid, 0);
-}
-
-TEST(SandboxRecord, RefusesWhatIsNotARecord) {
-    EXPECT_FALSE(parse_record(""));
-    EXPECT_FALSE(parse_record("nsrun-sandbox 2\nname x\nend\n"));
-    EXPECT_FALSE(parse_record("name x\nend\n"));
-    const std::string head = "nsrun-sandbox 1\n";
-    EXPECT_FALSE(parse_record(head + "init-pid -1\nend\n"));
-    EXPECT_FALSE(parse_record(head + "init-pid 99999999999999999999\nend\n"));
-    EXPECT_FALSE(parse_record(head + "init-pid 01\nend\n"));
-    EXPECT_FALSE(parse_record(head + "uid 4294967296\nend\n"));
-    EXPECT_FALSE(parse_record(head + "arg a\\x\nend\n"));
-    EXPECT_FALSE(parse_record(head + "arg a\\\nend\n"));
-    EXPECT_FALSE(parse_record(head + "noseparator\nend\n"));
-    EXPECT_FALSE(parse_record(head + "end\nname x\n")) << "lines after end";
-}
-
-TEST(SandboxRecord, IgnoresKeysItDoesNotKnow) {
-    auto parsed = parse_record("nsrun-sandbox 1\nname x\nfuture-field whatever\nend\n");
-    ASSERT_TRUE(parsed);
-    EXPECT_TRUE(parsed->complete);
-    EXPECT_EQ(parsed->name, "x");
-}
-
-TEST(SandboxRecord, EmptyValuesSurvive) {
-    SandboxRecord r;
-    r.name = "n";
-    r.command = {"", "x", ""};
-    auto parsed = parse_record(format_record(r));
-    ASSERT_TRUE(parsed);
-    EXPECT_EQ(parsed->command, r.command);
-}
-
-// The "command" array of a sandbox whose command is `arg`, as `nsrun list --json` prints it.
-std::string command_json(const std::string& arg) {
-    SandboxRecord r;
-    r.name = "n";
-    r.command = {arg};
-    std::string out = sandboxes_json({r});
-    size_t at = out.find("\"command\": ") + 11;
-    return out.substr(at, out.rfind("]}") + 1 - at);
-}
-
-TEST(SandboxesJson, EscapesWhatJsonRequires) {
-    EXPECT_EQ(command_json("plain"), "[\"plain\"]");
-    EXPECT_EQ(command_json("a\"b\\c"), "[\"a\\\"b\\\\c\"]");
-    EXPECT_EQ(command_json("\n\t\r\b\f"), "[\"\\n\\t\\r\\b\\f\"]");
-    EXPECT_EQ(command_json(std::string("\x01\x1f", 2)), "[\"\\u0001\\u001f\"]");
-    EXPECT_EQ(command_json(std::string("a\0b", 3)), "[\"a\\u0000b\"]");
-    EXPECT_EQ(command_json("/"), "[\"/\"]");
-}
-
-TEST(SandboxesJson, KeepsValidUtf8) {
-    EXPECT_EQ(command_json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]");
-}
-
-// U+FFFD for each maximal ill-formed subsequence (Unicode's recommended practice, which nlohmann follows).
-TEST(SandboxesJson, ReplacesInvalidUtf8) {
-    const std::string r = "\xef\xbf\xbd";  // U+FFFD
-    EXPECT_EQ(command_json("\xff"), "[\"" + r + "\"]");
-    EXPECT_EQ(command_json("a\xc3"), "[\"a" + r + "\"]") << "truncated sequence";
-    EXPECT_EQ(command_json("\xc0\xaf"), "[\"" + r + r + "\"]") << "overlong";
-    EXPECT_EQ(command_json("\xed\xa0\x80"), "[\"" + r + r + r + "\"]") << "surrogate";
-    EXPECT_EQ(command_json("\xf4\x90\x80\x80"), "[\"" + r + r + r + r + "\"]") << "above U+10FFFF";
-    EXPECT_EQ(command_json("\xe2\x82x"), "[\"" + r + "x\"]");
-}
-
-TEST(SandboxesJson, EmptyIsAnEmptyArray) { EXPECT_EQ(sandboxes_json({}), "[]\n"); }
-
-TEST(SandboxesJson, OneObjectPerSandbox) {
-    SandboxRecord a;
-    a.name = "a";
-    a.nsrun_pid = 10;
-    a.init_pid = 11;
-    a.addresses = {"203.0.113.2"};
-    a.command = {"echo", "\"hi\""};
-    SandboxRecord b;
-    b.name = "b";
-    b.nsrun_pid = 20;
-    b.init_pid = 21;
-    b.ports = {"8080:80/tcp"};
-    b.command = {"true"};
-    EXPECT_EQ(sandboxes_json({a, b}),
-              "[\n"
-              " {\"name\": \"a\", \"pid\": 10, \"init_pid\": 11, \"addresses\": [\"203.0.113.2\"], \"ports\": [], "
-              "\"command\": [\"echo\", \"\\\"hi\\\"\"]},\n"
-              " {\"name\": \"b\", \"pid\": 20, \"init_pid\": 21, \"addresses\": [], \"ports\": [\"8080:80/tcp\"], "
-              "\"command\": [\"true\"]}\n"
-              "]\n");
-}
-
-TEST(SandboxesJson, AnUnnamedSandboxHasANullName) {
-    SandboxRecord unnamed;
-    unnamed.nsrun_pid = 30;
-    unnamed.init_pid = 31;
-    unnamed.ports = {"8080:80/tcp"};
-    unnamed.command = {"true"};
-    EXPECT_EQ(sandboxes_json({unnamed}),
-              "[\n {\"name\": null, \"pid\": 30, \"init_pid\": 31, \"addresses\": [], \"ports\": [\"8080:80/tcp\"], "
-              "\"command\": [\"true\"]}\n]\n");
-    const std::string table = sandboxes_table({unnamed});
-    EXPECT_EQ(table.substr(table.find('\n') + 1, 2), "- ") << table;
-}
-
-TEST(SandboxesTable, AlignsColumnsAndFillsEmptyCells) {
-    SandboxRecord a;
-    a.name = "web";
-    a.nsrun_pid = 4100;
-    a.addresses = {"203.0.113.7", "2001:db8::7"};
-    a.ports = {"8080:80/tcp"};
-    a.command = {"sh", "-c", "sleep 9"};
-    SandboxRecord b;
-    b.name = "db-long-name";
-    b.nsrun_pid = 7;
-    b.command = {"x"};
-    EXPECT_EQ(sandboxes_table({a, b}),
-              "NAME          PID   ADDRESSES                PORTS        COMMAND\n"
-              "web           4100  203.0.113.7,2001:db8::7  8080:80/tcp  sh -c sleep 9\n"
-              "db-long-name  7     -                        -            x\n");
-    EXPECT_EQ(sandboxes_table({}), "NAME  PID  ADDRESSES  PORTS  COMMAND\n");
-}
-
-TEST(SandboxesTable, ShowsControlCharactersEscaped) {
-    SandboxRecord a;
-    a.name = "n";
-    a.command = {"printf", "\x1b[2J\n"};
-    std::string table = sandboxes_table({a});
-    EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
-    EXPECT_NE(table.find("printf \\x1b[2J\\x0a"), std::string::npos) << table;
-}
-
-Sources NoSources() {
-    return Sources{[](const std::string&) { return std::optional<std::string>(); },
-                   [](const std::string&) { return std::optional<std::string>(); }};
-}
-
-TEST(ExecCommandLine, ABadNameIsTheSubcommandsError) {
-    try {
-        parse_command_line({"exec", "bad/name", "true"}, NoSources());
-        FAIL() << "accepted";
-    } catch (const Error& error) {
-        EXPECT_EQ(error.doing(), "exec bad/name");
-        EXPECT_EQ(error.why(), "a name has only letters, digits, '-', '_' and '.'");
+    void TearDown() override {
+        set_sandbox_dir(previous_);
+        std::filesystem::remove_all(scratch_);
     }
-    auto parsed = parse_command_line({"exec", "web", "--", "sh", "-c", "x"}, NoSources());
-    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
-    EXPECT_EQ(parsed.target, "web");
-    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"sh", "-c", "x"}));
-}
 
-TEST(ExecCommandLine, TakesUserChdirSetenvKeepFdBeforeOrAfterTheName) {
-    auto parsed = parse_command_line({"exec", "--user=nobody", "-v", "web", "--chdir", "/tmp", "--setenv=A=1",
-                                      "--keep-fd=5", "--", "id", "--user"},
-                                     NoSources());
-    EXPECT_EQ(parsed.action, ParseResult::Action::exec);
-    EXPECT_EQ(parsed.target, "web");
-    EXPECT_EQ(parsed.options.user, "nobody");
-    EXPECT_EQ(parsed.options.chdir, "/tmp");
-    EXPECT_EQ(parsed.options.setenv, (std::vector<std::string>{"A=1"}));
-    EXPECT_EQ(parsed.options.keep_fds, (std::vector<int>{5}));
-    EXPECT_TRUE(parsed.options.verbose);
-    EXPECT_EQ(parsed.options.command, (std::vector<std::string>{"id", "--user"}));
-    // Options end at the program.
-    auto program_options = parse_command_line({"exec", "web", "ls", "--chdir=/x"}, NoSources());
-    EXPECT_EQ(program_options.options.chdir, std::nullopt);
-    EXPECT_EQ(program_options.options.command, (std::vector<std::string>{"ls", "--chdir=/x"}));
-}
+    // A name nothing else on the machine uses (/run/netns is the machine's).
+    static std::string Name(const std::string& tag) { return "nsrun-unit-" + std::to_string(::getpid()) + "-" + tag; }
+    static std::string Path(const std::string& name) { return sandbox_dir() + "/" + name; }
+    static bool Exists(const std::string& name) {
+        struct stat st{};
+        return ::lstat(Path(name).c_str(), &st) == 0;
+    }
 
-TEST(ExecCommandLine, BadOptionsAreOneLine) {
-    auto error_of = [](std::vector<std::string> args) {
-        try {
-            parse_command_line(args, NoSources());
-        } catch (const Error& error) {
-            return std::string(error.what());
+    // A complete record of a running sandbox NAME whose supervisor is `nsrun_pid`.
+    static SandboxRecord Complete(const std::string& name, pid_t nsrun_pid) {
+        SandboxRecord record;
+        record.name = name;
+        record.nsrun_pid = nsrun_pid;
+        struct stat pid_namespace{};
+        EXPECT_EQ(::stat("/proc/self/ns/pid", &pid_namespace), 0);
+        record.pid_namespace = uint64_t(pid_namespace.st_ino);
+        // A record whose init is not the process that started then is a sandbox ending (cmd/registry.cc): this
+        // test process stands in for the init.
+        record.init_pid = ::getpid();
+        record.init_start_time = runtime::process_start_time(::getpid()).value_or(0);
+        record.addresses = {"203.0.113.9"};
+        record.command = {"sleep", "1000"};
+        return record;
+    }
+
+    // Writes `record` as NAME's record; with `live`, holds the owner byte as its nsrun would (returned fd).
+    static UniqueFd Write(const std::string& name, const SandboxRecord& record, bool live) {
+        UniqueFd fd(::open(Path(name).c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        EXPECT_TRUE(fd);
+        const std::string text = format_record(record);
+        EXPECT_EQ(::write(fd.get(), text.data(), text.size()), ssize_t(text.size()));
+        if (live) {
+            struct flock owner{};
+            owner.l_type = F_WRLCK;
+            owner.l_whence = SEEK_SET;
+            owner.l_start = 0;
+            owner.l_len = 1;
+            EXPECT_EQ(::fcntl(fd.get(), F_OFD_SETLK, &owner), 0);
         }
-        return std::string("no error");
-    };
-    EXPECT_EQ(error_of({"exec", "--setenv=A", "web", "true"}), "--setenv A: expected K=V");
-    EXPECT_EQ(error_of({"exec", "web", "--chdir=tmp", "true"}), "--chdir tmp: must be an absolute path");
-    EXPECT_EQ(error_of({"exec", "--keep-fd=2", "web", "true"}),
-              "--keep-fd 2: a descriptor number of 3 or more (0, 1 and 2 are always kept)");
-    EXPECT_THAT(error_of({"exec", "--bogus", "web", "true"}), ::testing::HasSubstr("exec: unknown option --bogus"));
-    EXPECT_THAT(error_of({"exec", "web", "--user"}), ::testing::HasSubstr("--user needs a value"));
+        return fd;
+    }
+
+    static std::string Read(const std::string& name) {
+        std::string text;
+        UniqueFd fd(::open(Path(name).c_str(), O_RDONLY | O_CLOEXEC));
+        char buf[4096];
+        for (ssize_t n; fd && (n = ::read(fd.get(), buf, sizeof buf)) > 0;) text.append(buf, size_t(n));
+        return text;
+    }
+
+private:
+    std::string scratch_;
+    std::string previous_;
+};
+
+TEST_F(RegistryTest, AClaimedNameIsRefusedUntilItsClaimEnds) {
+    const std::string name = Name("claimed");
+    {
+        SandboxClaim claim = SandboxClaim::take(name);
+        try {
+            SandboxClaim::take(name);
+            ADD_FAILURE() << "a second claim of " << name << " was granted";
+        } catch (const Error& error) {
+            EXPECT_EQ(error.doing(), "--name " + name);
+            EXPECT_EQ(error.why(), "a sandbox of that name is running (nsrun pid " + std::to_string(::getpid()) + ")");
+        }
+        EXPECT_EQ(find_sandbox(name).state, Lookup::State::starting);
+    }
+    EXPECT_FALSE(Exists(name)) << "the claim's end removes the record";
+    SandboxClaim again = SandboxClaim::take(name);
+    EXPECT_TRUE(Exists(name));
 }
 
-TEST(SubcommandHelp, ExecAndListPrintTheirOwn) {
-    for (auto args : {std::vector<std::string>{"exec", "--help"}, {"exec", "web", "-h"}, {"list", "--help"}}) {
-        auto parsed = parse_command_line(args, NoSources());
-        EXPECT_EQ(parsed.action, ParseResult::Action::print_help);
-        EXPECT_THAT(parsed.text, ::testing::HasSubstr("Usage: nsrun " + args[0]));
+TEST_F(RegistryTest, ALiveOwnersRecordIsFoundRunning) {
+    const std::string name = Name("live");
+    UniqueFd owner = Write(name, Complete(name, 4100), true);
+    Lookup found = find_sandbox(name);
+    ASSERT_EQ(found.state, Lookup::State::running);
+    EXPECT_EQ(found.record.nsrun_pid, 4100);
+    EXPECT_EQ(found.record.addresses, std::vector<std::string>{"203.0.113.9"});
+    EXPECT_TRUE(Exists(name));
+    try {
+        SandboxClaim::take(name);
+        ADD_FAILURE() << "a claim of a live owner's name was granted";
+    } catch (const Error& error) {
+        EXPECT_THAT(error.why(), HasSubstr("a sandbox of that name is running (nsrun pid 4100)"));
     }
-    auto exec = parse_command_line({"exec", "--help"}, NoSources());
-    for (const char* option : {"--user", "--chdir", "--setenv", "--keep-fd"})
-        EXPECT_THAT(exec.text, ::testing::HasSubstr(option));
+    EXPECT_EQ(Read(name), format_record(Complete(name, 4100))) << "a refused claim changes nothing";
+}
+
+// Liveness is the lock, never the pid: the record names this very process, alive, but nobody holds its lock
+// (the owner died and its pid was reused).
+TEST_F(RegistryTest, ADeadOwnersRecordIsRemovedEvenWhenItsPidIsAlive) {
+    const std::string name = Name("dead");
+    Write(name, Complete(name, ::getpid()), false);
+    EXPECT_EQ(find_sandbox(name).state, Lookup::State::none);
+    EXPECT_FALSE(Exists(name));
+}
+
+TEST_F(RegistryTest, ListShowsLiveOwnersAndRemovesDeadOnes) {
+    const std::string live = Name("a-live"), dead = Name("b-dead");
+    UniqueFd owner = Write(live, Complete(live, 4100), true);
+    Write(dead, Complete(dead, ::getpid()), false);
+    std::vector<SandboxRecord> running = running_sandboxes().running;
+    ASSERT_EQ(running.size(), 1u);
+    EXPECT_EQ(running[0].name, live);
+    EXPECT_TRUE(Exists(live));
+    EXPECT_FALSE(Exists(dead));
+}
+
+TEST_F(RegistryTest, ATakeOfADeadOwnersNameStartsAFreshRecord) {
+    const std::string name = Name("reused");
+    Write(name, Complete(name, ::getpid()), false);
+    SandboxClaim claim = SandboxClaim::take(name);
+    auto record = parse_record(Read(name));
+    ASSERT_TRUE(record) << Read(name);
+    EXPECT_FALSE(record->complete) << "the dead owner's record is gone: " << Read(name);
+    EXPECT_EQ(record->nsrun_pid, ::getpid());
+    EXPECT_TRUE(record->command.empty());
+    EXPECT_EQ(find_sandbox(name).state, Lookup::State::starting);
 }
 
 }  // namespace

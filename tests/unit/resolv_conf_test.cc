@@ -54,13 +54,27 @@ TEST(SandboxResolvConf, LoopbackOnlySaysWhatToPass) {
     }
 }
 
+// Why sandbox_resolv_conf() refuses `host` without --dns servers, or "" when it does not.
+std::string refusal(const ResolverFiles& host) {
+    try {
+        sandbox_resolv_conf(host, none);
+        return "";
+    } catch (const Error& e) {
+        return e.what();
+    }
+}
+
 TEST(SandboxResolvConf, StubWithoutUpstreamsSaysWhatToPass) {
-    EXPECT_THROW(sandbox_resolv_conf({"nameserver 127.0.0.53\n", "# no servers\n"}, none), Error);
-    EXPECT_THROW(sandbox_resolv_conf({"nameserver 127.0.0.53\n", std::nullopt}, none), Error);
+    EXPECT_THAT(refusal({"nameserver 127.0.0.53\n", "# no servers\n"}),
+                HasSubstr("systemd-resolved's stub 127.0.0.53, which the sandbox cannot reach, and "
+                          "/run/systemd/resolve/resolv.conf lists no upstream server; pass --dns=IP"));
+    // Without resolved's file the stub is one more loopback server.
+    EXPECT_THAT(refusal({"nameserver 127.0.0.53\n", std::nullopt}),
+                HasSubstr("the host's name server 127.0.0.53 is on loopback, which the sandbox cannot reach; pass --dns=IP"));
 }
 
 TEST(SandboxResolvConf, EmptyHostFileMeansLoopback) {
-    EXPECT_THROW(sandbox_resolv_conf({"", std::nullopt}, none), Error);
+    EXPECT_THAT(refusal({"", std::nullopt}), HasSubstr("/etc/resolv.conf names no server (so 127.0.0.1)"));
     EXPECT_TRUE(sandbox_resolv_conf({"", std::nullopt}, {parse_name_server("198.51.100.53")}));
 }
 
