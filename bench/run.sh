@@ -22,9 +22,11 @@
 #   nsrun-nat    nsrun --net=nat --subnet=203.0.113.0/25 --subnet6=2001:db8:6e73::/64 -- true   veth pair + address + NAT
 #   recipe       bash bench/recipe.sh                              the same by hand with ip(8) and iptables(8)
 #   bwrap        bwrap --unshare-net --dev-bind / / true           when installed (no NAT: only lo)
+#   bwrap-view   bwrap --unshare-all --uid 0 --gid 0 --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp
+#                --tmpfs /run true                                 nsrun's default isolation, done by bwrap
 #   firejail     firejail --quiet --noprofile --net=none true      when installed
 # and prints medians with p10/p90 and the ratios nsrun-nat/unshare (target <= 2), recipe/nsrun-nat
-# (target >= 15) and nsrun-none/unshare. The machine's own network namespace is never touched.
+# (target >= 15), nsrun-none/bwrap-view (target <= 1) and nsrun-none/unshare. The machine's own network namespace is never touched.
 #
 # nsrun's pool is the lower half of 203.0.113.0/24 and the recipe's addresses the upper half: `ip netns del`
 # returns before the kernel has torn the namespace down, so a recipe's host veth and its route outlive the
@@ -216,6 +218,9 @@ trap 'exit 143' TERM
 rc=0
 part_failed() { echo "run.sh: the $1 part failed (status $2); the other parts go on" >&2; rc=1; }
 
+# bubblewrap giving a program what nsrun's defaults give it: uid 0 in its own user namespace, every namespace
+# new, a read-only host view, its own /dev, /proc, /tmp and /run.
+bwrap_view="bwrap --unshare-all --uid 0 --gid 0 --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run true"
 if wants launch; then
   uplink_kind=$(bench_make_host "$bench_ns")
   cases=(--case "unshare=unshare -n true")
@@ -229,8 +234,9 @@ if wants launch; then
   cases+=(--case "recipe=bash $repo/bench/recipe.sh" --case-rounds "recipe=$slow_rounds")
   ratios+=(--ratio "recipe/unshare")
   if command -v bwrap >/dev/null; then
-    cases+=(--case "bwrap=bwrap --unshare-net --dev-bind / / true")
-    ((have_nsrun)) && ratios+=(--ratio "nsrun-nat/bwrap")
+    cases+=(--case "bwrap=bwrap --unshare-net --dev-bind / / true"
+            --case "bwrap-view=$bwrap_view")
+    ((have_nsrun)) && ratios+=(--ratio "nsrun-nat/bwrap" --ratio "nsrun-none/bwrap-view<=1")
   else
     echo "== bwrap is not installed: its case is SKIPPED (apt-get install bubblewrap)"
   fi
@@ -270,6 +276,12 @@ if wants launch; then
     fi
     if [[ -n $(median bwrap) ]]; then
       bench_row launch "\`bwrap --unshare-net --dev-bind / / true\` (no NAT: only lo)" "$(ms "$(median bwrap)")" "$(x "$(median bwrap)" "$floor")x floor"
+      view=$(median bwrap-view)
+      if [[ -n $view && -n $nat ]]; then
+        bench_row launch "\`${bwrap_view% true}\` \`true\` (nsrun's default isolation, no network)" "$(ms "$view")" \
+          "nsrun-none $(x "$(median nsrun-none)" "$view")x" \
+          "$(bench_goal "$(bench_calc "$(median nsrun-none) / $view")" '<=' 1 "launch nsrun-none x bwrap-view")"
+      fi
     fi
     if [[ -n $(median firejail) ]]; then
       if [[ -n $nat ]]; then versus="$(x "$(median firejail)" "$nat" 0)x nsrun-nat"; else versus="$(x "$(median firejail)" "$floor" 0)x floor"; fi

@@ -109,7 +109,7 @@ Lookup look_up(int dir, const std::string& file) {
     if (!record || !record->complete || record->name != name) return {Lookup::State::starting, {}};
     if (record->pid_namespace == namespace_inode("/proc/self/ns/pid") &&
         runtime::process_start_time(record->init_pid) != record->init_start_time)
-        return {Lookup::State::starting, {}};  // ending: its owner is about to remove it
+        return {};  // its init has ended: the sandbox is gone, its owner about to remove the record
     return {Lookup::State::running, std::move(*record)};
 }
 
