@@ -19,7 +19,7 @@
 #include "base/error.h"
 #include "base/state_directory.h"
 #include "base/step_log.h"
-#include "netsetup/nat_rules.h"
+#include "netsetup/nft/nat_rules.h"
 
 namespace {
 

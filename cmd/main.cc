@@ -13,10 +13,10 @@
 #include "cmd/options.h"
 #include "cmd/registry.h"
 #include "cmd/subcommands.h"
-#include "netsetup/moved_interface.h"
+#include "netsetup/move/moved_interface.h"
 #include "netsetup/netsetup.h"
-#include "netsetup/rate_limit.h"
-#include "netsetup/port_publish.h"
+#include "netsetup/nat/rate_limit.h"
+#include "netsetup/nft/port_publish.h"
 #include "runtime/exit_status.h"
 #include "runtime/runtime.h"
 

@@ -10,7 +10,7 @@
 #include "base/ip_address.h"
 #include "base/ipv6_address.h"
 #include "netsetup/netsetup.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 #include "runtime/capabilities.h"
 #include "runtime/id_block.h"
 #include "runtime/process_settings.h"

@@ -14,8 +14,8 @@
 #include "base/proc_path.h"
 #include "base/state_directory.h"
 #include "cmd/netns_name.h"
-#include "netsetup/moved_records.h"
-#include "netsetup/network_options.h"
+#include "netsetup/move/moved_records.h"
+#include "netsetup/host/network_options.h"
 #include "runtime/join.h"
 
 namespace nsrun::cli {

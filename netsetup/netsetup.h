@@ -17,8 +17,8 @@
 #include "base/ip_address.h"
 #include "base/ipv6_address.h"
 #include "base/step_log.h"
-#include "netsetup/host_dns.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/host_dns.h"
+#include "netsetup/host/network_options.h"
 
 namespace nsrun::net {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "netsetup/interface_config.h"
+#include "netsetup/move/interface_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);

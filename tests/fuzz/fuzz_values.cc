@@ -6,7 +6,7 @@
 
 #include "base/error.h"
 #include "base/ip_address.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 #include "runtime/capabilities.h"
 #include "runtime/process_settings.h"
 

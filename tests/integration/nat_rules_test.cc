@@ -30,9 +30,9 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "base/unique_fd.h"
-#include "netsetup/nat_rules.h"
-#include "netsetup/nft_library.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nat_rules.h"
+#include "netsetup/nft/nft_library.h"
+#include "netsetup/nft/nft_netlink.h"
 #include "lab.h"
 
 extern char** environ;

@@ -1,6 +1,6 @@
 // The table that opens port 53 of the host to a sandbox whose resolver is the host: what the batch says,
 // read back with libnftnl's parsers.
-#include "netsetup/host_dns.h"
+#include "netsetup/host/host_dns.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -12,7 +12,7 @@
 
 #include <cstring>
 
-#include "netsetup/nat_rules.h"
+#include "netsetup/nft/nat_rules.h"
 #include "nft_batch.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // The pure pieces of --net=move: which addresses and routes are worth re-adding, the record file, and the
 // checks on --address/--gateway.
-#include "netsetup/interface_config.h"
+#include "netsetup/move/interface_config.h"
 
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "base/error.h"
-#include "netsetup/moved_interface.h"
+#include "netsetup/move/moved_interface.h"
 
 namespace nsrun::net {
 namespace {

@@ -8,7 +8,7 @@
 #include "base/error.h"
 #include "base/ipv6_address.h"
 #include "cmd/options.h"
-#include "netsetup/ipv6_forwarding.h"
+#include "netsetup/host/ipv6_forwarding.h"
 #include "netsetup/netsetup.h"
 
 namespace nsrun {

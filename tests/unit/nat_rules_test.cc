@@ -1,6 +1,6 @@
 // The pure parts of nsrun's NAT rules: names, comments, the nft script, and the netlink encoding of the rules
 // nsrun inserts into other programs' chains.
-#include "netsetup/nat_rules.h"
+#include "netsetup/nft/nat_rules.h"
 
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_netlink.h"
 #include "nft_batch.h"
 
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_netlink.h"
 
 namespace nsrun::net::nft::testing {
 

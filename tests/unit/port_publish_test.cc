@@ -1,6 +1,6 @@
 // The pure parts of -p/--publish: which rules one sandbox's table holds, and the one netlink transaction that
 // creates it (owner flag, exclusive create, every message acknowledged).
-#include "netsetup/port_publish.h"
+#include "netsetup/nft/port_publish.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_netlink.h"
 #include "nft_batch.h"
 
 namespace {

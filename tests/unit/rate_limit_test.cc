@@ -1,9 +1,9 @@
-#include "netsetup/rate_limit.h"
+#include "netsetup/nat/rate_limit.h"
 
 #include <gtest/gtest.h>
 
 #include "base/error.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 
 namespace nsrun::net {
 namespace {

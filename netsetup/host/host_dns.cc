@@ -1,4 +1,4 @@
-#include "netsetup/host_dns.h"
+#include "netsetup/host/host_dns.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>  // before the kernel's headers, which then leave out what glibc defines
@@ -16,8 +16,8 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
-#include "netsetup/nat_rules.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nat_rules.h"
+#include "netsetup/nft/nft_netlink.h"
 
 namespace nsrun::net {
 namespace {

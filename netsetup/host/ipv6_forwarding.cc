@@ -1,4 +1,4 @@
-#include "netsetup/ipv6_forwarding.h"
+#include "netsetup/host/ipv6_forwarding.h"
 
 #include <dirent.h>
 #include <fcntl.h>

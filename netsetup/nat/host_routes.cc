@@ -1,4 +1,4 @@
-#include "netsetup/host_routes.h"
+#include "netsetup/nat/host_routes.h"
 
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>

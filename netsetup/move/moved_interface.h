@@ -19,7 +19,7 @@
 
 #include "base/ip_address.h"
 #include "base/step_log.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 
 namespace nsrun::net {
 

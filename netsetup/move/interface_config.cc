@@ -1,4 +1,4 @@
-#include "netsetup/interface_config.h"
+#include "netsetup/move/interface_config.h"
 
 #include <arpa/inet.h>
 #include <linux/if.h>

@@ -1,4 +1,4 @@
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 
 #include "base/error.h"
 

@@ -1,4 +1,4 @@
-#include "netsetup/rate_limit.h"
+#include "netsetup/nat/rate_limit.h"
 
 #include <linux/if_ether.h>
 #include <netlink/route/qdisc.h>

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/ip_address.h"
-#include "netsetup/network_options.h"
+#include "netsetup/host/network_options.h"
 
 namespace nsrun::net {
 

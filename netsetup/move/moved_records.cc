@@ -1,4 +1,4 @@
-#include "netsetup/moved_records.h"
+#include "netsetup/move/moved_records.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "base/state_directory.h"
-#include "netsetup/interface_config.h"
+#include "netsetup/move/interface_config.h"
 
 namespace nsrun::net {
 namespace {

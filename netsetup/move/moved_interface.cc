@@ -1,4 +1,4 @@
-#include "netsetup/moved_interface.h"
+#include "netsetup/move/moved_interface.h"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -14,8 +14,8 @@
 #include "base/netns_members.h"
 #include "base/proc_path.h"
 #include "base/unique_fd.h"
-#include "netsetup/interface_config.h"
-#include "netsetup/moved_records.h"
+#include "netsetup/move/interface_config.h"
+#include "netsetup/move/moved_records.h"
 #include "netsetup/namespace_socket.h"
 #include "netsetup/netlink.h"
 

@@ -1,4 +1,4 @@
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_netlink.h"
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>

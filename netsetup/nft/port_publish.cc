@@ -36,7 +36,7 @@
 // other programs' drop-policy forward chains, by the shared rule nat_rules.cc keeps there for DNAT'd
 // connections to nsr*.
 
-#include "netsetup/port_publish.h"
+#include "netsetup/nft/port_publish.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>  // before the kernel's headers, which then leave out what glibc defines
@@ -65,7 +65,7 @@
 
 #include "base/error.h"
 #include "base/files.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_netlink.h"
 
 namespace nsrun::net {
 

@@ -82,7 +82,7 @@
 // the transaction (EEXIST, EBUSY) instead of duplicating a rule, and the loop observes again. Inserts into
 // foreign chains cannot be made conditional inside a transaction, which is why the lock exists at all.
 
-#include "netsetup/nat_rules.h"
+#include "netsetup/nft/nat_rules.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>  // before the kernel's headers, which then leave out what glibc defines
@@ -104,10 +104,10 @@
 #include "base/hex.h"
 #include "base/state_directory.h"
 #include "base/unique_fd.h"
-#include "netsetup/ipv6_forwarding.h"
+#include "netsetup/host/ipv6_forwarding.h"
 #include "netsetup/netsetup.h"
-#include "netsetup/nft_library.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/nft/nft_library.h"
+#include "netsetup/nft/nft_netlink.h"
 
 namespace nsrun::net {
 

@@ -22,8 +22,8 @@
 #include "base/step_log.h"
 #include "base/unique_fd.h"
 #include "netsetup/netsetup.h"
-#include "netsetup/network_options.h"
-#include "netsetup/nft_netlink.h"
+#include "netsetup/host/network_options.h"
+#include "netsetup/nft/nft_netlink.h"
 
 namespace nsrun::net {
 

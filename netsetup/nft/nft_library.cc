@@ -1,4 +1,4 @@
-#include "netsetup/nft_library.h"
+#include "netsetup/nft/nft_library.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>

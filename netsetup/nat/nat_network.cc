@@ -12,9 +12,9 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
-#include "netsetup/host_routes.h"
-#include "netsetup/ipv6_forwarding.h"
-#include "netsetup/nat_rules.h"
+#include "netsetup/nat/host_routes.h"
+#include "netsetup/host/ipv6_forwarding.h"
+#include "netsetup/nft/nat_rules.h"
 #include "netsetup/namespace_socket.h"
 #include "netsetup/netlink.h"
 #include "netsetup/netsetup.h"
