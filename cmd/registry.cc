@@ -174,7 +174,7 @@ SandboxClaim SandboxClaim::take_file(const std::string& file, const std::string&
         if (st.st_size > 0) {
             auto previous = parse_record(read_whole(fd.get()).value_or(""));
             if (!name.empty() && previous && previous->netns) remove_netns_name(name, *previous->netns);
-            // Only then: on ext4, truncating to zero makes the last close flush the file (auto_da_alloc), ~2 ms.
+            // Only then: on ext4, truncating to zero makes the last close flush the file to disk (auto_da_alloc).
             if (::ftruncate(fd.get(), 0) < 0) throw_errno(doing + ": writing " + path);
         }
         if (!name.empty() && netns_name_exists(name)) {

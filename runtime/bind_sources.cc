@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "runtime/view.h"
 
 namespace nsrun::runtime {
 namespace {
@@ -58,12 +59,13 @@ int set_attributes(int tree, uint64_t attributes, int userns) {
 
 }  // namespace
 
-BindSources::BindSources(const std::vector<MountRequest>& mounts, bool open) : mounts_(mounts) {
+BindSources::BindSources(const std::vector<MountRequest>& mounts, bool open, bool own_view) : mounts_(mounts) {
     trees_.resize(mounts.size());
     steps_.resize(mounts.size(), MountStep{-1, false});
     for (size_t i = 0; i < mounts.size(); ++i) {
         const MountRequest& request = mounts[i];
         // A missing mount point is made only inside a fresh tmpfs of the sandbox's own, never in the host's tree.
+        steps_[i].make_target = own_view && in_private_place(request.target);
         for (size_t j = 0; j < i; ++j)
             if (mounts[j].kind == MountRequest::Kind::tmpfs && is_below(request.target, mounts[j].target))
                 steps_[i].make_target = true;

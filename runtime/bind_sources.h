@@ -17,8 +17,9 @@ namespace nsrun::runtime {
 class BindSources {
 public:
     // One step per request; `open`: the trees are opened here (needs root; without it the child opens them
-    // first thing, before it mounts anything). Throws Error("--bind SRC", why).
-    BindSources(const std::vector<MountRequest>& mounts, bool open);
+    // first thing, before it mounts anything); `own_view`: the sandbox has the view's private /tmp, /var/tmp
+    // and /run (runtime/view.h). Throws Error("--bind SRC", why).
+    BindSources(const std::vector<MountRequest>& mounts, bool open, bool own_view);
 
     // After the clone, before the child goes on: with a mapped block (userns: the idmap's user namespace), the
     // trees become idmapped mounts; the --ro-bind ones are made read-only. Throws Error("--bind SRC", why)

@@ -119,7 +119,7 @@ Sandbox Sandbox::create(const SandboxSpec& spec, StepLog& log) {
     plan.mounts = spec.mounts.data();
     plan.mount_count = spec.mounts.size();
     // Root opens the sources in its own view now; without root the child does, before it mounts anything.
-    BindSources binds(spec.mounts, ::geteuid() == 0);
+    BindSources binds(spec.mounts, ::geteuid() == 0, spec.own_view);
     // Only a block's trees wait for its user namespace; the others must be ready before the child uses them.
     if (spec.id_mapping != IdMapping::block) binds.finish(-1);
     plan.mount_steps = binds.steps();

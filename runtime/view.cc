@@ -247,6 +247,14 @@ void prepare_view(const ChildPlan& plan) {
     ::umask(umask);
 }
 
+bool in_private_place(const std::string& path) {
+    for (const auto& place : kPrivatePlaces) {
+        const std::string_view dir = place[1];
+        if (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/') return true;
+    }
+    return false;
+}
+
 void enter_working_directory(const ChildPlan& plan) {
     if (plan.working_directory && ::chdir(plan.working_directory) == 0) return;
     for (char* const* entry = plan.envp; *entry; ++entry)

@@ -10,12 +10,18 @@
 // The tmpfs places (/dev, /tmp, /var/tmp, /run, the masks, resolv.conf) are directories of one tmpfs.
 #pragma once
 
+#include <string>
+
 #include "runtime/child.h"
 
 namespace nsrun::runtime {
 
 // Reports over plan.channel_fd and exits on any failure.
 void prepare_view(const ChildPlan& plan);
+
+// Whether `path` lies in one of the view's private tmpfs places (/tmp, /var/tmp, /run): the sandbox's own,
+// where a missing mount point may be made.
+bool in_private_place(const std::string& path);
 
 // After every mount: the caller's working directory by its path in the view, else $HOME, else /. The
 // directory inherited from the caller may be one the view covers (the host's /tmp, /run or /dev), which the

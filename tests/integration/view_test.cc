@@ -237,6 +237,24 @@ TEST_F(ViewTest, OptionMountsLandOnTopOfTheViewAndReadOnlyKeepsItsPlacesWritable
     EXPECT_EQ(ro.out, "/tmp: written\n/var/tmp: written\n/dev/shm: written\n/run: written\n") << ro.Describe();
 }
 
+// A bind below the view's private places needs no --tmpfs first (bubblewrap's way): its missing mount point is
+// made in the sandbox's own tmpfs; in the host's tree it is not (the host's files are not the sandbox's).
+TEST_F(ViewTest, ABindBelowThePrivatePlacesMakesItsMountPoint) {
+    ScratchPath dir("view-point");
+    ASSERT_TRUE(fs::create_directory(dir.path()));
+    std::ofstream(dir.path() + "/host-file") << "from the host\n";
+    Result r = Sh({"--bind=" + dir.path() + ":/tmp/project/src", "--ro-bind=" + dir.path() + "/host-file:/run/app/conf"},
+                  "cat /tmp/project/src/host-file /run/app/conf");
+    EXPECT_EQ(r.status, 0) << r.Describe();
+    EXPECT_EQ(r.out, "from the host\nfrom the host\n") << r.Describe();
+    const std::string missing = "/var/lib/nsrun-missing-" + UniqueToken();
+    Result host = Sh({"--bind=" + dir.path() + ":" + missing}, "true");
+    EXPECT_EQ(host.status, 125) << host.Describe();
+    EXPECT_EQ(host.err, "nsrun: --bind " + missing + ": No such file or directory\n");
+    EXPECT_FALSE(fs::exists(missing)) << "a mount point in the host's tree";
+    fs::remove_all(dir.path());
+}
+
 // The working directory is looked up again by its path in the view: started from the host's /dev the
 // program is in the sandbox's /dev, and from a directory under the host's /tmp (which the sandbox does not
 // have) in $HOME, never in the covered host directory.
