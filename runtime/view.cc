@@ -42,7 +42,7 @@ constexpr uint64_t kSealed = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_
 
 // A new file system of `type` with the given key, value pairs, as a detached mount with `attr`.
 // Returns the mount's descriptor, or -errno.
-int new_file_system(const char* type, std::initializer_list<const char*> options, uint64_t attr) {
+int new_fs_mount(const char* type, std::initializer_list<const char*> options, uint64_t attr) {
     int fs = int(::syscall(SYS_fsopen, type, FSOPEN_CLOEXEC));
     if (fs < 0) return -errno;
     int result = 0;
@@ -161,7 +161,7 @@ int mount_dev(const ChildPlan& plan, int fs, int host_dev) {
     // reach it by its name, there is no /dev/console.
     if (plan.terminal && bind(host_node(plan.terminal), "/dev/console")) ::unlinkat(dev, "console", 0);
     // No gid=: the tty group need not exist in a user namespace.
-    int pts = new_file_system("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    int pts = new_fs_mount("devpts", {"ptmxmode", "0666", "mode", "0620"}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     if (pts < 0) fail(plan, -pts, "mounting the sandbox's /dev/pts");
     if (int err = move_mount_to(pts, dev, "pts")) fail(plan, err, "mounting the sandbox's /dev/pts");
     ::close(pts);
@@ -195,12 +195,12 @@ void mount_proc(const ChildPlan& plan, int empty) {
 // A sysfs of the sandbox's network namespace; the kernel refuses one where that namespace is not the user
 // namespace's own (--net=host in a user namespace), and then the host's is shown, read-only.
 void mount_sys(const ChildPlan& plan, int host_sys, int empty) {
-    int sys = new_file_system("sysfs", {}, kSealed);
+    int sys = new_fs_mount("sysfs", {}, kSealed);
     if (sys >= 0) {
         if (int err = move_mount_to(sys, AT_FDCWD, "/sys")) fail(plan, err, "mounting the sandbox's /sys");
         // A cgroup2 mount made in the host's cgroup namespace would reset the host's mount options
         // (nsdelegate, memory_recursiveprot): a new one only in a cgroup namespace of the sandbox's own.
-        int cgroup = plan.new_cgroup_namespace ? new_file_system("cgroup2", {}, kSealed) : -1;
+        int cgroup = plan.new_cgroup_namespace ? new_fs_mount("cgroup2", {}, kSealed) : -1;
         int err = cgroup >= 0 ? move_mount_to(cgroup, sys, "fs/cgroup")
                               : skip_missing(bind_at(host_sys, "fs/cgroup", AT_RECURSIVE, sys, "fs/cgroup", kSealed));
         if (err) fail(plan, err, "mounting /sys/fs/cgroup read-only");
@@ -226,7 +226,7 @@ void prepare_view(const ChildPlan& plan) {
     int host_dev = open_directory("/dev");
     int host_sys = open_directory("/sys");
     if (host_dev < 0 || host_sys < 0) fail(plan, errno, "opening the host's /dev and /sys");
-    int fs = new_file_system("tmpfs", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    int fs = new_fs_mount("tmpfs", {}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     if (fs < 0) fail(plan, -fs, "mounting the sandbox's tmpfs");
     lay_out_tmpfs(plan, fs);
     int empty = int(::syscall(SYS_open_tree, fs, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));

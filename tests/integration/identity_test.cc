@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kPython = "/usr/bin/python3";
 // Pools of the tests' own, above the default pool, so sandboxes of other tests never hold their blocks.
 constexpr const char* kOneBlockPool = "--id-pool=0x70000000-0x70010000";
 constexpr const char* kTwoBlockPool = "--id-pool=0x70100000-0x70120000";

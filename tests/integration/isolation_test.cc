@@ -25,7 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-constexpr const char* kPython = "/usr/bin/python3";
 
 // ---- helpers ----
 

@@ -154,6 +154,8 @@ std::string UniqueToken();
 std::string ReadFile(const std::string& path);
 // Pids of processes whose command line contains `needle` (the test binary's own excepted).
 std::vector<pid_t> ProcessesMentioning(const std::string& needle);
+// The Python the tests drive inside sandboxes (Debian's, whatever PATH says).
+inline constexpr const char* kPython = "/usr/bin/python3";
 // Where tests keep host files a sandbox must see: its /tmp, /var/tmp and /run are its own.
 inline constexpr const char* kHostScratch = "/var/lib";
 // A fresh path under kHostScratch, for a file both a test and its sandboxes see; removed on destruction.

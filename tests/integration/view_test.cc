@@ -20,7 +20,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr const char* kPython = "/usr/bin/python3";
 
 // "NAME: RESULT" lines as a map.
 std::map<std::string, std::string> Outcomes(const std::string& text) {
