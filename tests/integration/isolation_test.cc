@@ -206,6 +206,10 @@ constexpr const char* kProbeCaps =
     "--cap-add=sys_admin,sys_ptrace,sys_module,sys_boot,sys_time,sys_pacct,syslog,perfmon,bpf,sys_rawio,"
     "dac_read_search";
 
+// The probes are in the build tree, which may lie under the host's /tmp (CI's clone, say): the sandbox has a
+// /tmp of its own, so each run is handed its probe.
+std::string ProbeBind(const char* probe) { return std::string("--ro-bind=") + probe; }
+
 TEST_F(IsolationTest, NamespaceToolsAreRefusedInside) {
     Result user = lab().RunNsrun({"--", "unshare", "-U", "true"});
     EXPECT_NE(user.status, 0) << user.Describe();
@@ -256,7 +260,7 @@ show("mount", lambda: libc.mount(b"nsrun-iso", sys.argv[1].encode(), b"tmpfs", L
 TEST_F(IsolationTest, DefaultProfileRefusesEveryListedCall) {
     // As the host's root: with the default identity the kernel itself refuses some of these (the capabilities
     // are the user namespace's), and the control below could not tell the filter's EPERMs from its own.
-    Result r = lab().RunNsrun({kProbeCaps, "--host-identity", "--", SECCOMP_PROBE});
+    Result r = lab().RunNsrun({kProbeCaps, ProbeBind(SECCOMP_PROBE), "--host-identity", "--", SECCOMP_PROBE});
     ASSERT_EQ(r.status, 0) << r.Describe();
     ASSERT_TRUE(Contains(r.out, "\ndone\n")) << r.Describe();
     auto results = ProbeResults(r.out);
@@ -276,7 +280,7 @@ TEST_F(IsolationTest, DefaultProfileRefusesEveryListedCall) {
 
     // Control: without the filter (same capabilities), not one of them fails with EPERM, so the EPERMs above are
     // the filter's.
-    Result off = lab().RunNsrun({kProbeCaps, "--host-identity", "--seccomp=off", "--", SECCOMP_PROBE});
+    Result off = lab().RunNsrun({kProbeCaps, ProbeBind(SECCOMP_PROBE), "--host-identity", "--seccomp=off", "--", SECCOMP_PROBE});
     ASSERT_EQ(off.status, 0) << off.Describe();
     auto off_results = ProbeResults(off.out);
     EXPECT_EQ(off_results.size(), results.size()) << off.Describe();
@@ -290,7 +294,7 @@ TEST_F(IsolationTest, DefaultProfileRefusesEveryListedCall) {
 TEST_F(IsolationTest, I386SystemCallsAreFilteredToo) {
     Result cc32 = RunCmd({"sh", "-c", "echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /dev/null"}, 30s);
     if (cc32.status == 0) std::cout << "(gcc -m32 works here; the int $0x80 probe is used anyway)\n";
-    Result r = lab().RunNsrun({kProbeCaps, "--", INT80_PROBE});
+    Result r = lab().RunNsrun({kProbeCaps, ProbeBind(INT80_PROBE), "--", INT80_PROBE});
     ASSERT_EQ(r.status, 0) << r.Describe();
     auto results = ProbeResults(r.out);
     ASSERT_TRUE(Contains(r.out, "\ndone\n")) << r.Describe();
@@ -302,7 +306,7 @@ TEST_F(IsolationTest, I386SystemCallsAreFilteredToo) {
     // socket(AF_VSOCK) cannot be made through it.
     EXPECT_EQ(results["socketcall32_vsock"], "ENOSYS") << r.Describe();
     // Control: the same calls get through without the filter.
-    Result off = lab().RunNsrun({kProbeCaps, "--seccomp=off", "--", INT80_PROBE});
+    Result off = lab().RunNsrun({kProbeCaps, ProbeBind(INT80_PROBE), "--seccomp=off", "--", INT80_PROBE});
     ASSERT_EQ(off.status, 0) << off.Describe();
     auto off_results = ProbeResults(off.out);
     EXPECT_EQ(off_results["unshare32_newuser"], "OK") << off.Describe();
@@ -508,14 +512,14 @@ TEST_F(IsolationTest, PrintedDefaultProfileLoadsBackWithTheSameBehaviour) {
     EXPECT_EQ(parsed.out, "SCMP_ACT_ALLOW\n") << parsed.Describe();
     for (const char* probe : {SECCOMP_PROBE, INT80_PROBE}) {
         SCOPED_TRACE(probe);
-        Result builtin = lab().RunNsrun({kProbeCaps, "--", probe});
+        Result builtin = lab().RunNsrun({kProbeCaps, ProbeBind(probe), "--", probe});
         ASSERT_EQ(builtin.status, 0) << builtin.Describe();
-        Result loaded = lab().Host({"bash", "-c", "\"$0\" \"$1\" --seccomp=<(\"$0\" --print-seccomp-profile) -- \"$2\"",
-                                    NSRUN_BIN, kProbeCaps, probe});
+        Result loaded = lab().Host({"bash", "-c", "\"$0\" \"$1\" \"$3\" --seccomp=<(\"$0\" --print-seccomp-profile) -- \"$2\"",
+                                    NSRUN_BIN, kProbeCaps, probe, ProbeBind(probe)});
         ASSERT_EQ(loaded.status, 0) << loaded.Describe();
         EXPECT_EQ(loaded.out, builtin.out);
         // The probe tells filters apart: without one its answers differ.
-        Result off = lab().RunNsrun({kProbeCaps, "--seccomp=off", "--", probe});
+        Result off = lab().RunNsrun({kProbeCaps, ProbeBind(probe), "--seccomp=off", "--", probe});
         EXPECT_NE(off.out, builtin.out);
     }
 }
