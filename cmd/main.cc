@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include "base/error.h"
@@ -19,6 +20,7 @@
 #include "netsetup/nft/port_publish.h"
 #include "runtime/exit_status.h"
 #include "runtime/runtime.h"
+#include "runtime/view.h"
 
 extern char** environ;
 
@@ -55,6 +57,22 @@ uint32_t caller_id(const char* variable, uint32_t own) {
     auto id = nsrun::parse_decimal(value, 0xFFFFFFFE);
     if (!id) nsrun::fail(std::string(variable) + " " + value, "not a user or group id (unset it, or give a number)");
     return uint32_t(*id);
+}
+
+// A program named by a path in the host's /tmp, /var/tmp or /run is not in the sandbox's own (runtime/view.h)
+// unless a bind brings it there: one line that says so, rather than "No such file or directory" from inside.
+void check_program_in_view(const nsrun::runtime::SandboxSpec& spec) {
+    const std::string& program = spec.argv.front();
+    if (!spec.own_view || program.find('/') == std::string::npos) return;
+    std::error_code ignored;
+    const std::string path = std::filesystem::absolute(program, ignored).lexically_normal().string();
+    if (!nsrun::runtime::in_private_place(path)) return;
+    for (const auto& mount : spec.mounts)
+        if (mount.kind != nsrun::runtime::MountRequest::Kind::tmpfs &&
+            (path == mount.target || path.starts_with(mount.target + "/")))
+            return;
+    nsrun::fail("executing " + program, path + " is in the host's /tmp, /var/tmp or /run, which the sandbox has "
+                                               "its own of: hand it over with --ro-bind=" + path + ", or keep it elsewhere");
 }
 
 nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
@@ -103,6 +121,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     if (!spec.resolv_conf && spec.own_view && ::lstat("/etc/resolv.conf", &resolv_conf) == 0 &&
         S_ISLNK(resolv_conf.st_mode))
         spec.resolv_conf = nsrun::net::read_host_resolver_files().etc_resolv_conf;
+    check_program_in_view(spec);
     return spec;
 }
 

@@ -254,6 +254,26 @@ TEST_F(ViewTest, ABindBelowThePrivatePlacesMakesItsMountPoint) {
     fs::remove_all(dir.path());
 }
 
+// A program in the host's /tmp is not in the sandbox's: one clear line before anything starts, and it runs
+// when handed over with --ro-bind.
+TEST_F(ViewTest, AProgramInTheHostsTmpIsNamedAsOutOfSightUnlessBound) {
+    const std::string dir = "/tmp/nsrun-view-prog-" + UniqueToken();
+    ASSERT_TRUE(fs::create_directory(dir));
+    const std::string program = dir + "/hello";
+    std::ofstream(program) << "#!/bin/sh\necho \"hello from the host's tmp\"\n";
+    fs::permissions(program, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+    Result hidden = lab().RunNsrun({"--", program});
+    EXPECT_EQ(hidden.status, 125) << hidden.Describe();
+    EXPECT_EQ(hidden.err, "nsrun: executing " + program + ": " + program +
+                              " is in the host's /tmp, /var/tmp or /run, which the sandbox has its own of: hand it "
+                              "over with --ro-bind=" + program + ", or keep it elsewhere\n");
+    Result bound = lab().RunNsrun({"--ro-bind=" + program, "--", program});
+    EXPECT_EQ(bound.status, 0) << bound.Describe();
+    EXPECT_EQ(bound.out, "hello from the host's tmp\n");
+    fs::remove_all(dir);
+}
+
 // The working directory is looked up again by its path in the view: started from the host's /dev the
 // program is in the sandbox's /dev, and from a directory under the host's /tmp (which the sandbox does not
 // have) in $HOME, never in the covered host directory.
