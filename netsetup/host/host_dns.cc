@@ -110,8 +110,13 @@ HostDnsBatch encode_host_dns_batch(const std::string& host_link, uint32_t ifinde
         for (const Ipv6& address : resolvers.v6)
             rules.push_back(mark_rule(name, ifindex, NFPROTO_IPV6, address.bytes, protocol));
     }
-    for (const Ipv4& address : resolvers.v4) addresses += (addresses.empty() ? "" : " ") + address.str();
-    for (const Ipv6& address : resolvers.v6) addresses += (addresses.empty() ? "" : " ") + address.str();
+    // Appended piece by piece: `literal + std::string` trips GCC 12's false -Wrestrict at -O3 (GCC bug 105329).
+    auto add = [&](const std::string& address) {
+        if (!addresses.empty()) addresses += ' ';
+        addresses += address;
+    };
+    for (const Ipv4& address : resolvers.v4) add(address.str());
+    for (const Ipv6& address : resolvers.v6) add(address.str());
 
     HostDnsBatch out;
     out.acks = 2 + rules.size();
