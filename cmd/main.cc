@@ -59,6 +59,13 @@ uint32_t caller_id(const char* variable, uint32_t own) {
     return uint32_t(*id);
 }
 
+// The host's resolver files, read once per launch by whichever step needs them first (the sandbox's
+// resolv.conf, the view's copy of a linked one, the resolvers port 53 opens to).
+const nsrun::net::ResolverFiles& host_resolver_files() {
+    static const nsrun::net::ResolverFiles files = nsrun::net::read_host_resolver_files();
+    return files;
+}
+
 // A program named by a path in the host's /tmp, /var/tmp or /run is not in the sandbox's own (runtime/view.h)
 // unless a bind brings it there: one line that says so, rather than "No such file or directory" from inside.
 void check_program_in_view(const nsrun::runtime::SandboxSpec& spec) {
@@ -104,7 +111,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     }
     spec.env = program_environment(options, spec.identity);
     if (options.net == NetMode::nat || !options.dns.empty())
-        spec.resolv_conf = nsrun::net::sandbox_resolv_conf(nsrun::net::read_host_resolver_files(), options.dns);
+        spec.resolv_conf = nsrun::net::sandbox_resolv_conf(host_resolver_files(), options.dns);
     // A JSON profile's includes/excludes are decided by the capabilities the program keeps.
     if (!options.net_only) spec.seccomp = nsrun::runtime::seccomp_from_option(options.seccomp, {spec.capabilities, {}});
     if (options.net_only) {
@@ -120,7 +127,7 @@ nsrun::runtime::SandboxSpec sandbox_spec(const nsrun::cli::Options& options) {
     struct stat resolv_conf{};
     if (!spec.resolv_conf && spec.own_view && ::lstat("/etc/resolv.conf", &resolv_conf) == 0 &&
         S_ISLNK(resolv_conf.st_mode))
-        spec.resolv_conf = nsrun::net::read_host_resolver_files().etc_resolv_conf;
+        spec.resolv_conf = host_resolver_files().etc_resolv_conf;
     check_program_in_view(spec);
     return spec;
 }
@@ -183,7 +190,7 @@ int run(const nsrun::cli::Options& options, nsrun::StepLog& log) {
         nat.connection_limit = options.connections;
         // The servers the sandbox was given: its own resolv.conf, or the host's file as it is.
         nat.name_servers = nsrun::net::resolv_conf_servers(
-            spec.resolv_conf.value_or(nsrun::net::read_host_resolver_files().etc_resolv_conf));
+            spec.resolv_conf.value_or(host_resolver_files().etc_resolv_conf));
         preferring_sandbox_failure(sandbox, [&] {
             // Said once, when it happens (later launches find forwarding on), and before any error that follows.
             std::optional<std::string> notice;
